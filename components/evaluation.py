@@ -1,0 +1,32 @@
+"""The Evaluator's judgement: an accuracy floor and no regression against the last blessed model."""
+from __future__ import annotations
+
+import tensorflow_model_analysis as tfma
+
+from components.signatures import SERVING_EXAMPLES
+from data import flowers
+
+ACCURACY = "sparse_categorical_accuracy"
+
+
+def eval_config(min_accuracy: float, max_regression: float) -> tfma.EvalConfig:
+    """Overall accuracy must reach `min_accuracy` and trail the baseline by at most `max_regression`.
+
+    Slicing by `label` gives per-class accuracy (recall of each flower) beside the overall figure.
+    """
+    accuracy_threshold = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": min_accuracy}),
+        # Only applies when a baseline (the latest blessed model) exists.
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -max_regression}),
+    )
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(signature_name=SERVING_EXAMPLES, label_key=flowers.CLASS_KEY,
+                                    prediction_key="probabilities")],
+        slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[flowers.LABEL_KEY])],
+        metrics_specs=[tfma.MetricsSpec(metrics=[
+            tfma.MetricConfig(class_name="SparseCategoricalAccuracy", threshold=accuracy_threshold),
+            tfma.MetricConfig(class_name="ExampleCount"),
+            tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+        ])],
+    )

@@ -1,0 +1,51 @@
+"""The exported model's signatures. Loading it needs TensorFlow only, no project code.
+
+- serving_default: raw encoded images (tf.string [N], TF Serving's {"b64": ...}) →
+  probabilities [N, C], label [N] (top class name), class_names [N, C].
+- serving_examples: serialized tf.Example in the flowers layout → the same (for the Evaluator).
+"""
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from components.transform import PIXELS_KEY, parse_pixels
+from data import flowers
+
+SERVING_IMAGES = "serving_default"
+SERVING_EXAMPLES = "serving_examples"
+
+
+def export(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, export_dir: str,
+           image_size: int, class_names: list[str]) -> None:
+    """Writes `model`, with the Transform graph in front of it, as a SavedModel."""
+    model.tft_layer = tf_transform_output.transform_features_layer()  # tracked so it is saved
+    names = tf.constant(class_names)
+
+    def predict(raw_features: dict) -> dict:
+        transformed = model.tft_layer(raw_features)
+        pixels = tf.map_fn(lambda s: parse_pixels(s, image_size), transformed[PIXELS_KEY],
+                           fn_output_signature=tf.TensorSpec([image_size, image_size, 3], tf.uint8))
+        probabilities = tf.cast(model(tf.cast(pixels, tf.float32), training=False), tf.float32)
+        batch = tf.shape(probabilities)[0]
+        return {
+            "probabilities": probabilities,
+            "label": tf.gather(names, tf.argmax(probabilities, axis=-1)),
+            "class_names": tf.tile(names[tf.newaxis, :], [batch, 1]),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
+    def serve_images(image_bytes):
+        return predict({flowers.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
+
+    raw_spec = {flowers.IMAGE_KEY: tf_transform_output.raw_feature_spec()[flowers.IMAGE_KEY]}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(examples):
+        return predict(tf.io.parse_example(examples, raw_spec))
+
+    signatures = {
+        SERVING_IMAGES: serve_images.get_concrete_function(),
+        SERVING_EXAMPLES: serve_examples.get_concrete_function(),
+    }
+    model.save(export_dir, save_format="tf", signatures=signatures)

@@ -1,0 +1,123 @@
+"""Trainer module: `run_fn` builds the chosen model under the strategy found at run time, trains it
+on the transformed examples and exports it with the serving signatures."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+import models
+from components import signatures
+from components.transform import LABEL_KEY, PIXELS_KEY, augment, parse_pixels
+from models.schedules import ramp_callback
+from models.strategy import choose_strategy, mixed_precision_policy
+
+AUTOTUNE = tf.data.AUTOTUNE
+log = logging.getLogger(__name__)
+
+
+class EpochLog(tf.keras.callbacks.Callback):
+    """One log line per epoch, which `flowers run` shows as live progress."""
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        metrics = " ".join(f"{k}={v:.4f}" for k, v in sorted((logs or {}).items()))
+        log.info("epoch %d/%d %s", epoch + 1, self.epochs, metrics)
+
+
+def _record_files(patterns: list[str]) -> list[str]:
+    files = sorted(f for pattern in patterns for f in tf.io.gfile.glob(pattern))
+    if not files:
+        raise FileNotFoundError(f"no transformed examples match {patterns}")
+    return files
+
+
+def make_dataset(patterns: list[str], image_size: int, batch_size: int, training: bool,
+                 augment_data: bool = True, random_crop: bool = False, seed: int | None = None,
+                 drop_remainder: bool = False) -> tf.data.Dataset:
+    """Transformed examples → batches of (float32 pixels 0..255, int64 class).
+
+    "Loading data fast": parallel interleaved reads, parse once and cache the uint8 pixels in
+    memory, then shuffle, augment (train split only), batch and prefetch per epoch.
+    """
+    files = _record_files(patterns)
+    compression = "GZIP" if files[0].endswith(".gz") else ""
+    spec = {PIXELS_KEY: tf.io.FixedLenFeature([], tf.string), LABEL_KEY: tf.io.FixedLenFeature([], tf.int64)}
+
+    def parse(serialized):
+        features = tf.io.parse_single_example(serialized, spec)
+        return parse_pixels(features[PIXELS_KEY], image_size), features[LABEL_KEY]
+
+    ds = tf.data.Dataset.from_tensor_slices(files).interleave(
+        lambda f: tf.data.TFRecordDataset(f, compression_type=compression),
+        num_parallel_calls=AUTOTUNE, deterministic=seed is not None)
+    ds = ds.map(parse, num_parallel_calls=AUTOTUNE).cache()
+    if training:
+        ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+        if augment_data:
+            ds = ds.map(lambda image, label: (augment(image, seed, random_crop), label), num_parallel_calls=AUTOTUNE)
+    ds = ds.map(lambda image, label: (tf.cast(image, tf.float32), label), num_parallel_calls=AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+
+def resolve_hyperparameters(config: dict) -> dict:
+    """The run's config over the model's own defaults (a None in the config means 'default')."""
+    name = config["model"]
+    resolved = dict(models.TRAINING_DEFAULTS.get(name, {}))
+    resolved.setdefault("weights", models.DEFAULT_WEIGHTS.get(name))
+    resolved.update({k: v for k, v in config.items() if v is not None})
+    return resolved
+
+
+def _callbacks(hp: dict, log_dir: str, lr_ramp: dict | None) -> list:
+    callbacks = [
+        EpochLog(hp["epochs"]),
+        tf.keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch", profile_batch=0),
+        tf.keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=hp["early_stopping_patience"],
+                                         restore_best_weights=True, verbose=1),
+    ]
+    if lr_ramp:
+        callbacks.append(ramp_callback(**lr_ramp))
+    return callbacks
+
+
+def run_fn(fn_args) -> None:
+    """TFX Trainer entry point. `fn_args.custom_config` is pipeline.config.TrainConfig as a dict."""
+    config = dict(fn_args.custom_config or {})
+    hp = resolve_hyperparameters(config)
+    # A model's LR ramp (xception) is its default schedule; an explicit --learning-rate replaces it.
+    lr_ramp = hp.get("lr_ramp") if config.get("learning_rate") is None else None
+    if hp.get("seed") is not None:
+        tf.keras.utils.set_random_seed(hp["seed"])
+
+    strategy, kind = choose_strategy(hp.get("tpu"))
+    tf.keras.mixed_precision.set_global_policy(mixed_precision_policy(kind))
+    replicas = strategy.num_replicas_in_sync
+    global_batch = hp["batch_size"] * replicas
+    log.info("Training %s on %s (%d replicas), global batch %d, %d epochs",
+                 hp["model"], kind, replicas, global_batch, hp["epochs"])
+
+    size = hp["image_size"]
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
+    train_ds = make_dataset(fn_args.train_files, size, global_batch, training=True,
+                            augment_data=hp["augment"], random_crop=hp["random_crop"], seed=hp.get("seed"),
+                            drop_remainder=kind == "tpu")
+    eval_ds = make_dataset(fn_args.eval_files, size, global_batch, training=False, drop_remainder=kind == "tpu")
+
+    with strategy.scope():
+        model = models.build(hp["model"], size, len(hp["class_names"]), weights=hp["weights"])
+        model.compile(optimizer=tf.keras.optimizers.Adam(hp["learning_rate"]),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(train_ds, validation_data=eval_ds, epochs=hp["epochs"],
+                        callbacks=_callbacks(hp, fn_args.model_run_dir, lr_ramp), verbose=0)
+
+    tf.io.gfile.makedirs(fn_args.model_run_dir)
+    with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "history.json"), "w") as f:
+        json.dump({k: [float(x) for x in v] for k, v in history.history.items()}, f)
+    signatures.export(model, tf_transform_output, fn_args.serving_model_dir, size, list(hp["class_names"]))

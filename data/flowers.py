@@ -1,0 +1,113 @@
+"""The flowers TFRecord layout, defined once and imported everywhere else.
+
+Public layout (gs://flowers-public/tfrecords-jpeg-192x192-2/): `image` JPEG bytes, `class` int64,
+`label` bytes, `size` int64[2] (height, width), `one_hot_class` float[N].
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterator, Sequence
+
+CLASS_NAMES: tuple[str, ...] = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
+
+IMAGE_KEY = "image"
+CLASS_KEY = "class"
+LABEL_KEY = "label"
+SIZE_KEY = "size"
+ONE_HOT_KEY = "one_hot_class"
+
+RECORD_PATTERN = "*.tfrec*"  # matches .tfrec, .tfrecord, .tfrecords; skips README/LICENSE beside them
+LABELS_FILE = "labels.txt"  # written beside records whose classes are not the five flowers
+
+
+def feature_spec(num_classes: int = len(CLASS_NAMES)) -> dict:
+    """tf.io parsing spec of one record in the public layout."""
+    import tensorflow as tf
+
+    return {
+        IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
+        CLASS_KEY: tf.io.FixedLenFeature([], tf.int64),
+        LABEL_KEY: tf.io.FixedLenFeature([], tf.string),
+        SIZE_KEY: tf.io.FixedLenFeature([2], tf.int64),
+        ONE_HOT_KEY: tf.io.FixedLenFeature([num_classes], tf.float32),
+    }
+
+
+def encode_example(jpeg: bytes, class_index: int, height: int, width: int,
+                   class_names: Sequence[str] = CLASS_NAMES) -> bytes:
+    """One serialized tf.train.Example in the public layout."""
+    import tensorflow as tf
+
+    if not 0 <= class_index < len(class_names):
+        raise ValueError(f"class index {class_index} outside 0..{len(class_names) - 1}")
+    one_hot = [0.0] * len(class_names)
+    one_hot[class_index] = 1.0
+    feature = {
+        IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[jpeg])),
+        CLASS_KEY: tf.train.Feature(int64_list=tf.train.Int64List(value=[class_index])),
+        LABEL_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[class_names[class_index].encode()])),
+        SIZE_KEY: tf.train.Feature(int64_list=tf.train.Int64List(value=[height, width])),
+        ONE_HOT_KEY: tf.train.Feature(float_list=tf.train.FloatList(value=one_hot)),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def decode_example(serialized: bytes) -> dict:
+    """A serialized record as plain Python values (for tools and tests, not the hot path)."""
+    import tensorflow as tf
+
+    example = tf.train.Example.FromString(serialized)
+    feats = example.features.feature
+    return {
+        IMAGE_KEY: feats[IMAGE_KEY].bytes_list.value[0],
+        CLASS_KEY: int(feats[CLASS_KEY].int64_list.value[0]),
+        LABEL_KEY: feats[LABEL_KEY].bytes_list.value[0].decode(),
+        SIZE_KEY: tuple(int(v) for v in feats[SIZE_KEY].int64_list.value),
+        ONE_HOT_KEY: tuple(feats[ONE_HOT_KEY].float_list.value),
+    }
+
+
+def split_location(path: str) -> tuple[str, str]:
+    """A directory or glob (local or gs://) → (base directory, file pattern inside it)."""
+    if any(ch in path for ch in "*?["):
+        base, pattern = path.rsplit("/", 1) if "/" in path else (".", path)
+        return base, pattern
+    return path.rstrip("/"), RECORD_PATTERN
+
+
+def list_record_files(path: str) -> list[str]:
+    """The record files a directory or glob names, sorted; works for gs:// through tf.io.gfile."""
+    import tensorflow as tf
+
+    base, pattern = split_location(path)
+    return sorted(tf.io.gfile.glob(os.path.join(base, pattern)))
+
+
+def read_records(path: str) -> Iterator[dict]:
+    """Every record under a directory or glob, decoded with `decode_example`."""
+    import tensorflow as tf
+
+    files = list_record_files(path)
+    if not files:
+        raise FileNotFoundError(f"no TFRecord files match {path!r} (pattern {split_location(path)[1]})")
+    for serialized in tf.data.TFRecordDataset(files).as_numpy_iterator():
+        yield decode_example(serialized)
+
+
+def default_data_dir() -> str:
+    """The small synthetic dataset committed with the project, so `make run` works offline."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "default")
+
+
+def schema_file() -> str:
+    """The curated schema: what the records are meant to be (ImportSchemaGen reads it)."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema", "schema.pbtxt")
+
+
+def has_split_folders(path: str) -> bool:
+    """True when `path` holds train/ and eval/ sub-folders of records (given splits, no hashing)."""
+    import tensorflow as tf
+
+    if any(ch in path for ch in "*?["):
+        return False
+    return all(tf.io.gfile.glob(os.path.join(path, split, RECORD_PATTERN)) for split in ("train", "eval"))

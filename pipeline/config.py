@@ -1,0 +1,57 @@
+"""Every knob of a run, with its default, in one place. Built from flags, passed down."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Optional
+
+from data import flowers
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """What the Trainer needs; sent to it whole as `custom_config` (None: the model's default)."""
+
+    model: str = "convnet"
+    image_size: int = 192
+    epochs: Optional[int] = None
+    batch_size: Optional[int] = None
+    learning_rate: Optional[float] = None
+    weights: Optional[str] = None
+    augment: bool = True
+    random_crop: bool = False
+    early_stopping_patience: int = 5
+    seed: Optional[int] = None
+    tpu: Optional[str] = None
+    class_names: tuple[str, ...] = flowers.CLASS_NAMES
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    data: str = flowers.default_data_dir()
+    output: str = "outputs"
+    serving_dir: Optional[str] = None
+    pipeline_name: str = "flowers"
+    # Hash-bucket split of the records: train gets `train_buckets` of every `train + eval` records.
+    train_buckets: int = 4
+    eval_buckets: int = 1
+    # The curated schema judges the data against intent; --infer-schema lets SchemaGen learn it.
+    infer_schema: bool = False
+    schema_file: str = flowers.schema_file()
+    # True when `data` holds train/ and eval/ folders: use them as the splits instead of hashing.
+    split_folders: bool = False
+    min_accuracy: float = 0.5
+    # A candidate may trail the last blessed model by at most this much accuracy.
+    max_regression: float = 0.02
+    beam_workers: int = os.cpu_count() or 1
+    train: TrainConfig = TrainConfig()
+
+    @property
+    def serving_root(self) -> str:
+        """Pushed versions land here, one timestamped folder each."""
+        return self.serving_dir or os.path.join(self.output, "serving")
+
+    def trainer_config(self) -> dict:
+        """`custom_config` for the Trainer: JSON-friendly values only."""
+        cfg = dataclasses.asdict(self.train)
+        cfg["class_names"] = list(cfg["class_names"])
+        return cfg

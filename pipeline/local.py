@@ -1,0 +1,137 @@
+"""Runs the pipeline here: LocalDagRunner, Beam on every core, MLMD in SQLite under the output root."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import time
+from typing import Callable, Iterator
+
+from tfx import v1 as tfx
+
+from pipeline.config import RunConfig
+from pipeline.pipeline import create_pipeline
+from pipeline.summary import read_summary
+
+Reporter = Callable[[str], None]
+
+
+class RunInProgressError(RuntimeError):
+    """Another run holds the output root."""
+
+
+def paths(config: RunConfig) -> dict[str, str]:
+    output = os.path.abspath(config.output)
+    return {
+        "output": output,
+        "pipeline_root": os.path.join(output, "pipeline"),
+        "metadata": os.path.join(output, "metadata.sqlite"),
+        "logs": os.path.join(output, "logs"),
+    }
+
+
+def beam_args(workers: int) -> list[str]:
+    return ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+
+
+@contextlib.contextmanager
+def output_lock(output: str) -> Iterator[None]:
+    """One run per output root: two would interleave writes to the same MLMD and serving dir."""
+    os.makedirs(output, exist_ok=True)
+    with open(os.path.join(output, ".lock"), "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise RunInProgressError(f"another flowers run ({holder}) is using {output}; wait for it "
+                                     "to finish or pass a different --output") from None
+        lock.truncate(0)
+        lock.write(f"pid {os.getpid()}")
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock.truncate(0)
+
+
+# The project's own loggers: their INFO lines (Trainer epochs, data warnings) reach the console.
+_OUR_LOGGERS = {"flowers", "components", "pipeline", "data", "models"}
+
+
+class _Progress(logging.Handler):
+    """Turns TFX's and the Trainer's log lines into one short line per step for the console."""
+
+    _PATTERNS = [
+        (re.compile(r"Component (\S+) is running"), "running"),
+        (re.compile(r"Component (\S+) is finished"), "finished"),
+    ]
+
+    def __init__(self, report: Reporter):
+        super().__init__(logging.INFO)
+        self.report = report
+        self.started: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.name.split(".")[0] in _OUR_LOGGERS:
+            if record.levelno >= logging.INFO:
+                self.report(f"    {message}" if record.levelno == logging.INFO else f"    {record.levelname}: {message}")
+            return
+        for pattern, state in self._PATTERNS:
+            match = pattern.search(message)
+            if not match:
+                continue
+            name = match.group(1)
+            if state == "running":
+                self.started[name] = time.time()
+                self.report(f"  {name} ...")
+            else:
+                self.report(f"  {name} done in {time.time() - self.started.get(name, time.time()):.1f}s")
+
+
+@contextlib.contextmanager
+def _logging_to(log_file: str, report: Reporter) -> Iterator[None]:
+    """Full INFO log to a file; only progress lines and the project's warnings to the console.
+
+    Handlers installed earlier (TFX and Beam call basicConfig) are set aside for the run, so the
+    console is not flooded with executor protos.
+    """
+    root = logging.getLogger()
+    file_handler = logging.FileHandler(log_file)
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    tf_logger = logging.getLogger("tensorflow")  # has a console handler of its own
+    saved = (root.handlers[:], root.level, logging.getLogger("absl").level, tf_logger.handlers[:])
+    root.handlers[:] = [file_handler, _Progress(report)]
+    root.setLevel(logging.INFO)
+    logging.getLogger("absl").setLevel(logging.INFO)
+    tf_logger.handlers[:] = []
+    try:
+        yield
+    finally:
+        root.handlers[:], level, absl_level, tf_logger.handlers[:] = saved
+        root.setLevel(level)
+        logging.getLogger("absl").setLevel(absl_level)
+        file_handler.close()
+
+
+def run(config: RunConfig, report: Reporter = print) -> dict:
+    """Runs the whole pipeline and returns its summary (see pipeline.summary.read_summary)."""
+    where = paths(config)
+    with output_lock(where["output"]):
+        os.makedirs(where["logs"], exist_ok=True)
+        log_file = os.path.join(where["logs"], time.strftime("run-%Y%m%d-%H%M%S.log"))
+        report(f"flowers run: model {config.train.model}, data {config.data}")
+        report(f"  output {where['output']} (full log: {log_file})")
+        pipeline = create_pipeline(
+            config, where["pipeline_root"], beam_args(config.beam_workers),
+            tfx.orchestration.metadata.sqlite_metadata_connection_config(where["metadata"]))
+        started = time.time()
+        with _logging_to(log_file, report):
+            tfx.orchestration.LocalDagRunner().run(pipeline)
+        summary = read_summary(where["metadata"], config.pipeline_name)
+    summary.update(pipeline_root=where["pipeline_root"], serving_dir=os.path.abspath(config.serving_root),
+                   log_file=log_file, seconds=round(time.time() - started, 1))
+    return summary

@@ -1,0 +1,85 @@
+"""`create_pipeline(config)`: the TFX DAG and nothing else. Runners add where it runs."""
+from __future__ import annotations
+
+from typing import Optional
+
+from tfx import v1 as tfx
+
+from components.anomalies_gate import AnomaliesGate
+from components.evaluation import eval_config
+from data import flowers
+from pipeline.config import RunConfig
+
+TRANSFORM_FN = "components.transform.preprocessing_fn"
+TRAINER_FN = "components.trainer.run_fn"
+
+
+def example_gen(config: RunConfig):
+    """Records under a directory or glob; given train/eval folders, or a hash split of one folder."""
+    base, pattern = flowers.split_location(config.data)
+    if config.split_folders:
+        input_config = tfx.proto.Input(splits=[
+            tfx.proto.Input.Split(name=split, pattern=f"{split}/{pattern}") for split in ("train", "eval")])
+        return tfx.components.ImportExampleGen(input_base=base, input_config=input_config)
+    output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
+        tfx.proto.SplitConfig.Split(name="train", hash_buckets=config.train_buckets),
+        tfx.proto.SplitConfig.Split(name="eval", hash_buckets=config.eval_buckets),
+    ]))
+    input_config = tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=pattern)])
+    return tfx.components.ImportExampleGen(input_base=base, input_config=input_config,
+                                           output_config=output_config)
+
+
+def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: list[str],
+                    metadata_connection_config: Optional[object] = None) -> tfx.dsl.Pipeline:
+    examples = example_gen(config)
+    statistics = tfx.components.StatisticsGen(examples=examples.outputs["examples"])
+    if config.infer_schema:
+        schema = tfx.components.SchemaGen(statistics=statistics.outputs["statistics"], infer_feature_shape=True)
+    else:
+        schema = tfx.components.ImportSchemaGen(schema_file=config.schema_file)
+    validator = tfx.components.ExampleValidator(statistics=statistics.outputs["statistics"],
+                                                schema=schema.outputs["schema"])
+    gate = AnomaliesGate(anomalies=validator.outputs["anomalies"])
+
+    transform = tfx.components.Transform(
+        examples=examples.outputs["examples"], schema=schema.outputs["schema"],
+        preprocessing_fn=TRANSFORM_FN, custom_config={"image_size": config.train.image_size},
+        # StatisticsGen already describes the data; Transform's own statistics would decode it twice.
+        disable_statistics=True)
+    transform.add_upstream_node(gate)
+
+    trainer = tfx.components.Trainer(
+        run_fn=TRAINER_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(splits=["train"]),
+        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        custom_config=config.trainer_config())
+
+    baseline = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+
+    evaluator = tfx.components.Evaluator(
+        examples=examples.outputs["examples"], model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"], example_splits=["eval"],
+        eval_config=eval_config(config.min_accuracy, config.max_regression))
+
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_root)))
+
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=pipeline_root,
+        components=[examples, statistics, schema, validator, gate, transform, trainer, baseline,
+                    evaluator, pusher],
+        enable_cache=True,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=beam_pipeline_args,
+    )

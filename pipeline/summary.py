@@ -1,0 +1,93 @@
+"""What a finished run did, read back from MLMD (the record TFX keeps), not from side files."""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import ml_metadata as mlmd
+from ml_metadata.proto import metadata_store_pb2
+
+ACCURACY = "sparse_categorical_accuracy"
+_STATES = metadata_store_pb2.Execution.State
+
+
+def _node_name(store, execution_id: int) -> str:
+    for context in store.get_contexts_by_execution(execution_id):
+        if context.type == "node":
+            return context.name.split(".", 1)[-1]
+    return "?"
+
+
+def _outputs(store, execution_id: int) -> dict[str, metadata_store_pb2.Artifact]:
+    """{output key: artifact} of one execution."""
+    events = [e for e in store.get_events_by_execution_ids([execution_id])
+              if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    artifacts = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id for e in events])}
+    return {e.path.steps[0].key: artifacts[e.artifact_id] for e in events if e.path.steps}
+
+
+def _accuracy_by_model(evaluation_uri: str) -> tuple[dict, dict]:
+    """({model: overall accuracy}, {class label: candidate accuracy}) from TFMA's saved metrics."""
+    import tensorflow_model_analysis as tfma
+
+    overall, per_class = {}, {}
+    for slice_metrics in tfma.load_metrics(evaluation_uri):
+        keys = slice_metrics.slice_key.single_slice_keys
+        for kv in slice_metrics.metric_keys_and_values:
+            if kv.key.name != ACCURACY or kv.key.is_diff:
+                continue
+            value = kv.value.double_value.value
+            model = kv.key.model_name or "candidate"
+            if not keys:
+                overall[model] = value
+            elif model == "candidate":
+                per_class[keys[0].bytes_value.decode()] = value
+    return overall, per_class
+
+
+def read_summary(metadata_path: str, pipeline_name: str) -> dict:
+    """The latest run of `pipeline_name`: components with state and seconds, accuracy, blessing, push."""
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = metadata_path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    store = mlmd.MetadataStore(config)
+    runs = [c for c in store.get_contexts_by_type("pipeline_run")]
+    pipeline = store.get_context_by_type_and_name("pipeline", pipeline_name)
+    pipeline_execs = {e.id for e in store.get_executions_by_context(pipeline.id)} if pipeline else set()
+    runs = [r for r in runs if any(e.id in pipeline_execs for e in store.get_executions_by_context(r.id))]
+    if not runs:
+        raise LookupError(f"no run of pipeline {pipeline_name!r} recorded in {metadata_path}")
+    run = max(runs, key=lambda c: c.create_time_since_epoch)
+
+    summary: dict = {"run_id": run.name, "components": [], "accuracy": None, "baseline_accuracy": None,
+                     "per_class_accuracy": {}, "blessed": None, "pushed": False, "pushed_model_dir": None}
+    for execution in sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch):
+        name = _node_name(store, execution.id)
+        seconds = (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
+        summary["components"].append({"name": name, "state": _STATES.Name(execution.last_known_state).lower(),
+                                      "seconds": round(seconds, 1)})
+        outputs = _outputs(store, execution.id)
+        if "blessing" in outputs:
+            summary["blessed"] = bool(outputs["blessing"].custom_properties["blessed"].int_value)
+        if "evaluation" in outputs:
+            overall, per_class = _accuracy_by_model(outputs["evaluation"].uri)
+            summary["accuracy"] = overall.get("candidate")
+            summary["baseline_accuracy"] = overall.get("baseline")
+            summary["per_class_accuracy"] = dict(sorted(per_class.items()))
+        if "model_run" in outputs:
+            summary["tensorboard_dir"] = outputs["model_run"].uri
+        if "pushed_model" in outputs:
+            props = outputs["pushed_model"].custom_properties
+            summary["pushed"] = bool(props["pushed"].int_value) if "pushed" in props else False
+            if summary["pushed"]:
+                summary["pushed_model_dir"] = props["pushed_destination"].string_value
+    return summary
+
+
+def latest_pushed_model(serving_root: str) -> Optional[str]:
+    """The newest complete version folder under a serving root (versions are unix timestamps)."""
+    if not os.path.isdir(serving_root):
+        return None
+    versions = sorted((d for d in os.listdir(serving_root) if d.isdigit()), key=int)
+    complete = [v for v in versions if os.path.exists(os.path.join(serving_root, v, "saved_model.pb"))]
+    return os.path.join(serving_root, complete[-1]) if complete else None

@@ -1,0 +1,27 @@
+"""Shared fixtures. TF_USE_LEGACY_KERAS must be set before any test module imports TensorFlow."""
+import os
+
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_flowers() -> Path:
+    """The 2,932 real photos as TFRecords beside the checkout (CI has them: never skipped)."""
+    path = SHARED / "flowers"
+    assert path.is_dir(), f"{path} is missing: tests read real photos from ../shared beside the repo"
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_weights() -> Path:
+    path = SHARED / "weights"
+    assert path.is_dir(), f"{path} is missing: tests read ImageNet weights from ../shared beside the repo"
+    return path

@@ -1,0 +1,70 @@
+"""The whole TFX chain, run for real on tiny data by the `flowers` command."""
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from data import flowers
+from tests.pipeline.conftest import TINY_FLAGS, flowers_run
+
+EXPECTED_COMPONENTS = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
+                       "AnomaliesGate", "Transform", "Trainer", "Evaluator", "Pusher"}
+
+
+def _jpegs(path, count):
+    records = flowers.read_records(str(path))
+    return [next(records) for _ in range(count)]
+
+
+def test_every_component_ran_and_a_model_was_pushed(tiny_run):
+    summary = tiny_run["summary"]
+    states = {c["name"]: c["state"] for c in summary["components"]}
+    assert EXPECTED_COMPONENTS <= set(states), states
+    assert all(states[name] == "complete" for name in EXPECTED_COMPONENTS), states
+    assert summary["blessed"] is True and summary["pushed"] is True
+    pushed = summary["pushed_model_dir"]
+    assert os.path.dirname(pushed) == os.path.join(str(tiny_run["output"]), "serving")
+    assert os.path.isfile(os.path.join(pushed, "saved_model.pb"))
+    assert 0.0 <= summary["accuracy"] <= 1.0
+    assert set(summary["per_class_accuracy"]) == set(flowers.CLASS_NAMES)
+
+
+def test_progress_lines_name_each_component(tiny_run):
+    for name in EXPECTED_COMPONENTS:
+        assert f"  {name} done in" in tiny_run["stdout"], name
+    assert "epoch 4/4" in tiny_run["stdout"]
+
+
+def test_pushed_model_classifies_raw_jpeg_bytes(tiny_run):
+    model = tf.saved_model.load(tiny_run["summary"]["pushed_model_dir"])  # TensorFlow only
+    records = _jpegs(tiny_run["data"], 10)
+    out = model.signatures["serving_default"](image_bytes=tf.constant([r["image"] for r in records]))
+    probabilities = out["probabilities"].numpy()
+    assert probabilities.shape == (10, 5)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    labels = [s.decode() for s in out["label"].numpy()]
+    assert labels == [flowers.CLASS_NAMES[i] for i in probabilities.argmax(axis=1)]
+    assert [s.decode() for s in out["class_names"].numpy()[0]] == list(flowers.CLASS_NAMES)
+
+
+def test_example_signature_matches_image_signature(tiny_run):
+    """The Evaluator's tf.Example path and the serving path run the same graph."""
+    model = tf.saved_model.load(tiny_run["summary"]["pushed_model_dir"])
+    records = _jpegs(tiny_run["data"], 4)
+    examples = [flowers.encode_example(r["image"], r["class"], *r["size"]) for r in records]
+    by_example = model.signatures["serving_examples"](examples=tf.constant(examples))["probabilities"]
+    by_image = model.signatures["serving_default"](image_bytes=tf.constant([r["image"] for r in records]))
+    np.testing.assert_allclose(by_example.numpy(), by_image["probabilities"].numpy(), atol=1e-5)
+
+
+def test_unreachable_floor_blesses_nothing_and_keeps_the_pushed_version(tiny_run):
+    serving = os.path.join(str(tiny_run["output"]), "serving")
+    before = sorted(os.listdir(serving))
+    _, summary = flowers_run("--data", str(tiny_run["data"]), "--output", str(tiny_run["output"]),
+                             "--min-accuracy", "1.01", *TINY_FLAGS)
+    states = {c["name"]: c["state"] for c in summary["components"]}
+    assert states["Trainer"] == "cached", "an unchanged Trainer must come from the cache"
+    assert states["Evaluator"] == "complete"
+    assert summary["blessed"] is False and summary["pushed"] is False
+    assert summary["pushed_model_dir"] is None
+    assert sorted(os.listdir(serving)) == before

@@ -126,6 +126,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    from pipeline import predict
+
+    model_dir = predict.find_model(args.model, os.path.join(os.path.abspath(args.output), "serving"))
+    results = predict.predict(model_dir, predict.expand(args.images), args.top_k)
+    if args.json:
+        print(json.dumps({"model": model_dir, "predictions": results}))
+    else:
+        print(f"model: {model_dir}")
+        for result in results:
+            if "error" in result:
+                print(f"{result['path']}: error: {result['error']}")
+            else:
+                print(f"{result['path']}: " + ", ".join(f"{label} {p:.1%}" for label, p in result["top"]))
+    return 1 if any("error" in r for r in results) else 0
+
+
 def cmd_data_synth(args: argparse.Namespace) -> int:
     from data.synth import write_synth
 
@@ -149,6 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the whole TFX pipeline locally (Beam, MLMD in SQLite)")
     add_run_flags(run)
     run.set_defaults(func=cmd_run)
+
+    predict = sub.add_parser("predict", help="classify image files with the latest pushed model")
+    predict.add_argument("images", nargs="+", metavar="IMAGE_OR_GLOB")
+    predict.add_argument("--model", help="SavedModel folder (default: the latest version under OUTPUT/serving)")
+    predict.add_argument("--output", default=_default_config().output, help="output root of `flowers run` (default %(default)s)")
+    predict.add_argument("--top-k", type=_positive_int(1), default=3)
+    predict.add_argument("--json", action="store_true", help="print the predictions as one JSON object")
+    predict.set_defaults(func=cmd_predict)
 
     data = sub.add_parser("data", help="make flower TFRecords: convert photo folders, or synthesize a set")
     data_sub = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")

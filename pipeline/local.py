@@ -9,6 +9,7 @@ import re
 import time
 from typing import Callable, Iterator
 
+from absl import logging as absl_logging
 from tfx import v1 as tfx
 
 from pipeline.config import RunConfig
@@ -103,17 +104,19 @@ def _logging_to(log_file: str, report: Reporter) -> Iterator[None]:
     file_handler = logging.FileHandler(log_file)
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     tf_logger = logging.getLogger("tensorflow")  # has a console handler of its own
-    saved = (root.handlers[:], root.level, logging.getLogger("absl").level, tf_logger.handlers[:])
+    saved = (root.handlers[:], root.level, absl_logging.get_verbosity(), tf_logger.handlers[:])
     root.handlers[:] = [file_handler, _Progress(report)]
     root.setLevel(logging.INFO)
-    logging.getLogger("absl").setLevel(logging.INFO)
+    # Through absl's own flag, not setLevel: TensorFlow's SavedModel export saves and restores
+    # absl's verbosity, and a bare setLevel would be lost there, silencing the rest of the run.
+    absl_logging.set_verbosity(absl_logging.INFO)
     tf_logger.handlers[:] = []
     try:
         yield
     finally:
         root.handlers[:], level, absl_level, tf_logger.handlers[:] = saved
         root.setLevel(level)
-        logging.getLogger("absl").setLevel(absl_level)
+        absl_logging.set_verbosity(absl_level)
         file_handler.close()
 
 

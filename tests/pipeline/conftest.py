@@ -1,26 +1,9 @@
 """One real pipeline run on a tiny synthetic set, shared by every test that inspects it."""
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-FLOWERS = str(Path(sys.executable).with_name("flowers"))
-# Small and quick: the fixed TFX overhead dominates; the model still has to learn something.
-TINY_FLAGS = ["--image-size", "64", "--epochs", "4", "--seed", "7"]
-
-
-def flowers_run(*flags: str, check: bool = True) -> tuple[subprocess.CompletedProcess, dict]:
-    """`flowers run ... --json` in a fresh process, as a user runs it; returns (process, summary)."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}  # the CLI must set it itself
-    proc = subprocess.run([FLOWERS, "run", *flags, "--json"], capture_output=True, text=True, env=env,
-                          timeout=1200)
-    if check:
-        assert proc.returncode == 0, f"flowers run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
-    summary = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else {}
-    return proc, summary
+from tests.pipeline.runs import TINY_FLAGS, flowers_run
 
 
 @pytest.fixture(scope="session")

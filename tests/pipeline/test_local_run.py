@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from data import flowers
-from tests.pipeline.conftest import TINY_FLAGS, flowers_run
+from tests.pipeline.runs import TINY_FLAGS, flowers_run
 
 EXPECTED_COMPONENTS = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
                        "AnomaliesGate", "Transform", "Trainer", "Evaluator", "Pusher"}

@@ -1,0 +1,45 @@
+"""`flowers predict`: the pushed SavedModel fed raw image bytes, as a serving client would."""
+from __future__ import annotations
+
+import glob
+import os
+
+from pipeline.summary import latest_pushed_model
+
+
+def expand(patterns: list[str]) -> list[str]:
+    """Files and globs → file paths, in the order given; a pattern matching nothing is kept, to be reported."""
+    paths = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if any(ch in pattern for ch in "*?[") else [pattern]
+        paths.extend(matches or [pattern])
+    return paths
+
+
+def find_model(model_dir: str | None, serving_root: str) -> str:
+    path = model_dir or latest_pushed_model(serving_root)
+    if not path or not os.path.exists(os.path.join(path, "saved_model.pb")):
+        raise FileNotFoundError(f"no pushed model in {model_dir or serving_root}: run `flowers run` first "
+                                "or pass --model DIR (a SavedModel folder)")
+    return path
+
+
+def predict(model_dir: str, paths: list[str], top_k: int = 3) -> list[dict]:
+    """One result per path: {"path", "top": [(label, probability), ...]} or {"path", "error"}."""
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(model_dir).signatures["serving_default"]
+    results = []
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                out = serve(image_bytes=tf.constant([f.read()]))
+        except (OSError, tf.errors.InvalidArgumentError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not a decodable image"
+            results.append({"path": path, "error": reason})
+            continue
+        probabilities = out["probabilities"].numpy()[0]
+        names = [n.decode() for n in out["class_names"].numpy()[0]]
+        order = probabilities.argsort()[::-1][:top_k]
+        results.append({"path": path, "top": [(names[i], float(probabilities[i])) for i in order]})
+    return results

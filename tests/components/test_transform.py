@@ -1,0 +1,54 @@
+"""preprocessing_fn and augment(), called directly on real JPEG bytes (the same functions Transform runs)."""
+import io
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from components.transform import LABEL_KEY, PIXELS_KEY, augment, decode_and_resize, parse_pixels, preprocessing_fn
+from data import flowers
+
+
+def _jpeg(width, height, color=(200, 30, 60)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def test_decode_and_resize_crops_the_centre_square_of_any_shape():
+    image = Image.new("RGB", (300, 100), (0, 0, 255))
+    image.paste((255, 0, 0), (100, 0, 200, 100))  # red centre square, blue sides
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")  # PNG is decoded too
+    pixels = decode_and_resize(tf.constant(buffer.getvalue()), 48).numpy()
+    assert pixels.shape == (48, 48, 3) and pixels.dtype == np.uint8
+    assert pixels[..., 0].mean() > 240 and pixels[..., 2].mean() < 15  # only the red centre survives
+
+
+def test_preprocessing_fn_outputs_pixels_and_label(shared_flowers):
+    records = flowers.read_records(str(shared_flowers))
+    batch = [next(records) for _ in range(3)]
+    inputs = {
+        flowers.IMAGE_KEY: tf.constant([[r["image"]] for r in batch]),
+        flowers.CLASS_KEY: tf.constant([[r["class"]] for r in batch], tf.int64),
+    }
+    out = preprocessing_fn(inputs, {"image_size": 96})
+    assert out[LABEL_KEY].numpy().tolist() == [r["class"] for r in batch]
+    for serialized, record in zip(out[PIXELS_KEY].numpy(), batch):
+        pixels = parse_pixels(serialized, 96).numpy()
+        expected = tf.image.resize(tf.io.decode_jpeg(record["image"]), [96, 96], antialias=True)
+        assert np.abs(pixels.astype(float) - expected.numpy()).mean() < 1.0
+
+
+def test_augment_changes_pixels_and_keeps_shape():
+    image = tf.cast(tf.random.stateless_uniform([64, 64, 3], [1, 2], 0, 256, tf.int32), tf.uint8)
+    changed = [not np.array_equal(augment(image, random_crop=True).numpy(), image.numpy()) for _ in range(5)]
+    assert any(changed)
+    assert augment(image, random_crop=True).shape == (64, 64, 3)
+    assert augment(image).dtype == tf.uint8
+
+
+def test_truncated_jpeg_fails_in_decode():
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        decode_and_resize(tf.constant(_jpeg(40, 40)[:30]), 32).numpy()

@@ -1,0 +1,21 @@
+"""Running `flowers run` the way a user does, for tests that need a real pipeline run."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FLOWERS = str(Path(sys.executable).with_name("flowers"))
+# Small and quick: the fixed TFX overhead dominates; the model still has to learn something.
+TINY_FLAGS = ["--image-size", "64", "--epochs", "4", "--seed", "7"]
+
+
+def flowers_run(*flags: str, check: bool = True) -> tuple[subprocess.CompletedProcess, dict]:
+    """`flowers run ... --json` in a fresh process; returns (process, summary)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}  # the CLI must set it itself
+    proc = subprocess.run([FLOWERS, "run", *flags, "--json"], capture_output=True, text=True, env=env,
+                          timeout=1200)
+    if check:
+        assert proc.returncode == 0, f"flowers run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    summary = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else {}
+    return proc, summary

@@ -1,0 +1,33 @@
+"""The `flowers` command as a user meets it: help, and argument errors before anything runs."""
+import subprocess
+
+import pytest
+
+import models
+from pipeline import cli
+from tests.pipeline.runs import FLOWERS
+
+
+def test_help_lists_the_subcommands():
+    out = subprocess.run([FLOWERS, "--help"], capture_output=True, text=True, check=True).stdout
+    for command in ("run", "data"):
+        assert command in out
+    data_help = subprocess.run([FLOWERS, "data", "--help"], capture_output=True, text=True, check=True).stdout
+    assert "synth" in data_help and "convert" in data_help
+
+
+def test_cli_model_choices_are_the_registry():
+    assert tuple(cli.MODEL_NAMES) == models.MODEL_NAMES
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--model", "resnet"], "invalid choice: 'resnet' (choose from"),
+    (["--epochs", "-1"], "below the minimum of 1"),
+    (["--image-size", "16"], "below the minimum of 32"),
+    (["--min-accuracy", "1.5"], "outside 0..1"),
+])
+def test_bad_flags_exit_2_with_the_valid_values(flags, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

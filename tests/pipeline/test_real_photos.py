@@ -1,0 +1,31 @@
+"""A full run on a handful of real photos from ../shared/flowers, and the pushed model on unseen ones."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from data import flowers
+from tests.pipeline.runs import flowers_run
+
+TRAIN_RECORDS = 60
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory, shared_flowers):
+    data = tmp_path_factory.mktemp("real_data")
+    files = flowers.list_record_files(str(shared_flowers))
+    with tf.io.TFRecordWriter(str(data / "real00-60.tfrec")) as writer:
+        for serialized in tf.data.TFRecordDataset(files).take(TRAIN_RECORDS).as_numpy_iterator():
+            writer.write(serialized)
+    output = tmp_path_factory.mktemp("real_run")
+    _, summary = flowers_run("--data", str(data), "--output", str(output), "--min-accuracy", "0",
+                             "--image-size", "96", "--epochs", "2")
+    return summary
+
+
+def test_real_photos_run_pushes_a_model_that_reads_unseen_photos(real_run, shared_flowers):
+    assert real_run["blessed"] and real_run["pushed"]
+    unseen = [r["image"] for _, r in zip(range(8), flowers.read_records(str(shared_flowers / "flowers11-237.tfrec")))]
+    model = tf.saved_model.load(real_run["pushed_model_dir"])
+    probabilities = model.signatures["serving_default"](image_bytes=tf.constant(unseen))["probabilities"].numpy()
+    assert probabilities.shape == (8, 5)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)

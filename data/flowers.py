@@ -68,8 +68,11 @@ def decode_example(serialized: bytes) -> dict:
 
 
 def split_location(path: str) -> tuple[str, str]:
-    """A directory or glob (local or gs://) → (base directory, file pattern inside it)."""
-    if any(ch in path for ch in "*?["):
+    """A directory, a single file or a glob (local or gs://) → (base directory, file pattern inside it)."""
+    import tensorflow as tf
+
+    is_glob = any(ch in path for ch in "*?[")
+    if is_glob or (tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path)):
         base, pattern = path.rsplit("/", 1) if "/" in path else (".", path)
         return base, pattern
     return path.rstrip("/"), RECORD_PATTERN

@@ -155,7 +155,8 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     from data.convert import convert
 
     result = convert(args.src_dir, args.out_dir, size=args.size, shards=args.shards)
-    print(f"wrote {sum(result['counts'].values()) if 'counts' in result else '?'} records to {args.out_dir}")
+    print(f"wrote {result['total']} records to {args.out_dir}"
+          + (f"; skipped {len(result['skipped'])} unreadable images" if result["skipped"] else ""))
     return 0
 
 

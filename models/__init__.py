@@ -36,8 +36,8 @@ DEFAULT_WEIGHTS: dict[str, str | None] = {
 # max_lr by the number of replicas when the global batch grows on TPU/multi-GPU.
 TRAINING_DEFAULTS: dict[str, dict] = {
     "dense": {"learning_rate": 1e-4, "batch_size": 32, "epochs": 10},
-    "convnet": {"learning_rate": 3e-3, "batch_size": 32, "epochs": 20},
-    "squeezenet": {"learning_rate": 3e-3, "batch_size": 32, "epochs": 20},
+    "convnet": {"learning_rate": 1e-3, "batch_size": 32, "epochs": 20},
+    "squeezenet": {"learning_rate": 1e-3, "batch_size": 32, "epochs": 20},
     "mobilenet_v2": {"learning_rate": 1e-3, "batch_size": 32, "epochs": 5},
     "xception": {
         "learning_rate": 2e-4, "batch_size": 16, "epochs": 12,

@@ -1,6 +1,7 @@
 """Fine-tuning: the whole ImageNet Xception network is trained on flowers (heavy; for TPU/GPU)."""
 import tensorflow as tf
 
+from models.common import image_input, probabilities
 from models.weights import load_application
 
 layers = tf.keras.layers
@@ -17,11 +18,11 @@ def build(image_size: int, num_classes: int, weights: str | None = None) -> tf.k
     # Every layer trainable, as in the codelab: paired with the LR ramp-up (schedules.py),
     # fine-tuning the full network beats a frozen base when the accelerator can afford it.
     base.trainable = True
-    inputs = tf.keras.Input(shape=(image_size, image_size, 3), name="image")
+    inputs = image_input(image_size)
     # Xception was trained on pixels scaled to [-1, 1].
     x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs)
     x = base(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dense(num_classes)(x)
-    outputs = layers.Activation("softmax", dtype="float32", name="probabilities")(x)
+    outputs = probabilities(x)
     return tf.keras.Model(inputs, outputs, name="xception")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -190,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--size", type=_positive_int(32), default=192)
     convert.add_argument("--shards", type=_positive_int(1), default=16)
     convert.set_defaults(func=cmd_data_convert)
+
+    from pipeline.cli_kubeflow import add_kubeflow_commands  # here: it imports this module
+
+    add_kubeflow_commands(sub)
     return parser
 
 

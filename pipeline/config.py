@@ -26,6 +26,39 @@ class TrainConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class Resources:
+    """One Kubeflow step's container limits; None leaves the cluster's (or Vertex's) default."""
+
+    cpu: Optional[float] = None  # cores
+    memory_gb: Optional[float] = None
+    # KFP: the Kubernetes resource ("nvidia.com/gpu", "google.com/tpu");
+    # Vertex AI: its accelerator type ("NVIDIA_TESLA_T4", "TPU_V3").
+    accelerator: Optional[str] = None
+    accelerator_count: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class KubeflowConfig:
+    """Where and how `flowers compile` makes the pipeline run on Kubeflow Pipelines or Vertex AI."""
+
+    # The Dockerfile's image, built and pushed where the cluster can pull it.
+    image: str = "flowers-tfx:latest"
+    # Every step writes its artifacts here directly (TensorFlow file systems), e.g. gs://BUCKET/flowers.
+    pipeline_root: Optional[str] = None
+    # Per step, by component id; "default" for every step not named. Beam uses `cpu` workers.
+    resources: tuple[tuple[str, Resources], ...] = (
+        ("default", Resources(cpu=2, memory_gb=8)),
+        ("Transform", Resources(cpu=4, memory_gb=16)),
+        ("Trainer", Resources(cpu=8, memory_gb=32)),
+        ("Evaluator", Resources(cpu=4, memory_gb=16)),
+    )
+
+    def resources_for(self, component_id: str) -> Resources:
+        table = dict(self.resources)
+        return table.get(component_id, table.get("default", Resources()))
+
+
+@dataclasses.dataclass(frozen=True)
 class RunConfig:
     data: str = flowers.default_data_dir()
     output: str = "outputs"
@@ -44,6 +77,7 @@ class RunConfig:
     max_regression: float = 0.02
     beam_workers: int = os.cpu_count() or 1
     train: TrainConfig = TrainConfig()
+    kubeflow: KubeflowConfig = KubeflowConfig()
 
     @property
     def serving_root(self) -> str:

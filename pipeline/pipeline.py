@@ -1,8 +1,10 @@
 """`create_pipeline(config)`: the TFX DAG and nothing else. Runners add where it runs."""
 from __future__ import annotations
 
+import json
 from typing import Optional
 
+from google.protobuf import json_format
 from tfx import v1 as tfx
 
 from components.anomalies_gate import AnomaliesGate
@@ -13,10 +15,28 @@ from pipeline.config import RunConfig
 TRANSFORM_FN = "components.transform.preprocessing_fn"
 TRAINER_FN = "components.trainer.run_fn"
 
+# Run-time parameters of a compiled pipeline (create_pipeline(..., runtime_parameters=True)): a run
+# can change them without recompiling. TFX 1.16's KubeflowV2 compiler only honours a
+# RuntimeParameter that is a component's whole exec property (one nested in a dict or proto is
+# silently compiled as a serialized object), so the Trainer and Evaluator take whole JSON documents.
+DATA_PARAM = "data"  # ImportExampleGen input_base: the records' directory
+TRAINER_PARAM = "trainer_config"  # Trainer custom_config: TrainConfig as JSON (model, epochs, ...)
+EVAL_PARAM = "eval_config"  # Evaluator eval_config: tfma.EvalConfig as JSON (min accuracy, ...)
 
-def example_gen(config: RunConfig):
+
+def _param(enabled: bool, name: str, value, description: str, to_text=str):
+    """`value` itself, or a string RuntimeParameter whose default is `to_text(value)`."""
+    if not enabled:
+        return value
+    return tfx.dsl.experimental.RuntimeParameter(name=name, ptype=str, default=to_text(value),
+                                                 description=description)
+
+
+def example_gen(config: RunConfig, runtime_parameters: bool = False):
     """Records under a directory or glob; given train/eval folders, or a hash split of one folder."""
     base, pattern = flowers.split_location(config.data)
+    base = _param(runtime_parameters, DATA_PARAM, base, "directory of the TFRecords (the file pattern and "
+                                                        "the train/eval layout are fixed at compile time)")
     if config.split_folders:
         input_config = tfx.proto.Input(splits=[
             tfx.proto.Input.Split(name=split, pattern=f"{split}/{pattern}") for split in ("train", "eval")])
@@ -31,8 +51,11 @@ def example_gen(config: RunConfig):
 
 
 def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: list[str],
-                    metadata_connection_config: Optional[object] = None) -> tfx.dsl.Pipeline:
-    examples = example_gen(config)
+                    metadata_connection_config: Optional[object] = None,
+                    runtime_parameters: bool = False) -> tfx.dsl.Pipeline:
+    """The DAG. `runtime_parameters`: expose DATA_PARAM, TRAINER_PARAM and EVAL_PARAM, defaulting to
+    the config's values, for a runner that compiles the pipeline for a server."""
+    examples = example_gen(config, runtime_parameters)
     statistics = tfx.components.StatisticsGen(examples=examples.outputs["examples"])
     if config.infer_schema:
         schema = tfx.components.SchemaGen(statistics=statistics.outputs["statistics"], infer_feature_shape=True)
@@ -56,7 +79,9 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         schema=schema.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config=config.trainer_config())
+        custom_config=_param(runtime_parameters, TRAINER_PARAM, config.trainer_config(),
+                             "TrainConfig as JSON; image_size must stay as compiled (Transform's is fixed)",
+                             to_text=lambda value: json.dumps(value, sort_keys=True)))
 
     baseline = tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
@@ -67,7 +92,9 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     evaluator = tfx.components.Evaluator(
         examples=examples.outputs["examples"], model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"], example_splits=["eval"],
-        eval_config=eval_config(config.min_accuracy, config.max_regression))
+        eval_config=_param(runtime_parameters, EVAL_PARAM, eval_config(config.min_accuracy, config.max_regression),
+                           "tfma.EvalConfig as JSON: the accuracy floor and the regression allowance",
+                           to_text=lambda value: json_format.MessageToJson(value, indent=None)))
 
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],

@@ -1,0 +1,155 @@
+"""`flowers compile`: the KFP pipeline spec (schema 2.1) of the same DAG that `flowers run` executes."""
+import dataclasses
+import json
+import os
+import re
+import tempfile
+
+import pytest
+from google.protobuf import json_format
+
+from pipeline import kubeflow
+from pipeline.pipeline import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM, create_pipeline
+from tests.kubeflow.conftest import IMAGE, PIPELINE_ROOT, TRAINER, cluster_config
+
+RESOLVER = "latest_blessed_model_resolver"
+COMMAND = ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
+
+
+def local_dag() -> dict[str, set[str]]:
+    """Each component of the pipeline `flowers run` runs → the ids of its upstream nodes."""
+    pipeline = create_pipeline(cluster_config(), "/unused", [])
+    return {c.id: {u.id for u in c.upstream_nodes} for c in pipeline.components}
+
+
+def node_of(task: str) -> str:
+    """TFX compiles the latest-blessed-model resolver into two resolver tasks named after it."""
+    return RESOLVER if task.startswith(RESOLVER + "-") else task
+
+
+def executor(spec, task: str):
+    label = spec.components[spec.root.dag.tasks[task].component_ref.name].executor_label
+    return json_format.MessageToDict(spec.deployment_spec["executors"][label])
+
+
+def test_every_component_is_a_task_of_schema_2_1(compiled):
+    spec = compiled["spec"]
+    assert spec.schema_version == "2.1.0"
+    assert spec.sdk_version == "tfx-1.16.0"
+    assert spec.default_pipeline_root == PIPELINE_ROOT
+    assert {node_of(task) for task in spec.root.dag.tasks} == set(local_dag())
+
+
+def test_dependency_edges_equal_the_local_dag(compiled):
+    compiled_edges = {(node_of(upstream), node_of(task))
+                      for task, body in compiled["spec"].root.dag.tasks.items() for upstream in body.dependent_tasks}
+    compiled_edges = {(a, b) for a, b in compiled_edges if a != b}  # the resolver's two halves
+    local_edges = {(upstream, node) for node, upstreams in local_dag().items() for upstream in upstreams}
+    assert compiled_edges == local_edges
+    assert ("AnomaliesGate", "Transform") in compiled_edges  # the gate's explicit edge survives
+
+
+def test_each_container_runs_the_image_with_tfx_entrypoint_and_project_modules(compiled):
+    spec = compiled["spec"]
+    containers = {task: executor(spec, task)["container"] for task in spec.root.dag.tasks
+                  if "container" in executor(spec, task)}
+    assert set(containers) == set(local_dag()) - {RESOLVER}
+    for task, container in containers.items():
+        assert container["image"] == IMAGE, task
+        assert list(container["command"]) == COMMAND, task
+    assert "components.anomalies_gate.AnomaliesGate_Executor" in containers["AnomaliesGate"]["args"]
+    # The project's code is named by module path and baked into the image: no module file, no wheel.
+    inputs = {task: spec.root.dag.tasks[task].inputs.parameters for task in ("Transform", "Trainer")}
+    assert inputs["Transform"]["preprocessing_fn"].runtime_value.constant.string_value == \
+        "components.transform.preprocessing_fn"
+    assert inputs["Trainer"]["run_fn"].runtime_value.constant.string_value == "components.trainer.run_fn"
+    assert "module_file" not in inputs["Trainer"] and "module_path" not in inputs["Trainer"]
+
+
+def test_run_time_parameters_are_declared_with_the_config_as_defaults(compiled):
+    import tensorflow_model_analysis as tfma
+
+    spec, config = compiled["spec"], compiled["config"]
+    declared = spec.root.input_definitions.parameters
+    assert set(declared) == {DATA_PARAM, TRAINER_PARAM, EVAL_PARAM}
+    assert all(p.is_optional and p.description for p in declared.values())
+    wiring = {("ImportExampleGen", "input_base"): DATA_PARAM, ("Trainer", "custom_config"): TRAINER_PARAM,
+              ("Evaluator", "eval_config"): EVAL_PARAM}
+    for (task, key), name in wiring.items():
+        assert spec.root.dag.tasks[task].inputs.parameters[key].component_input_parameter == name
+
+    assert declared[DATA_PARAM].default_value.string_value == "/flowers/data/default"  # in the image
+    assert json.loads(declared[TRAINER_PARAM].default_value.string_value) == config.trainer_config()
+    evaluation = json_format.Parse(declared[EVAL_PARAM].default_value.string_value, tfma.EvalConfig())
+    threshold = evaluation.metrics_specs[0].metrics[0].threshold
+    assert threshold.value_threshold.lower_bound.value == config.min_accuracy
+    assert threshold.change_threshold.absolute.value == -config.max_regression
+
+
+def test_the_spec_names_no_path_of_this_machine(compiled):
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for text in (compiled["text"], compiled["vertex_text"]):
+        for local in (repo, "/work/", tempfile.gettempdir() + "/", os.path.expanduser("~") + "/"):
+            # Where a path starts, not inside a URI: gs://bucket/root/ is not the home /root/.
+            assert not re.search(r"(?<![\w.:/-])" + re.escape(local), text), local
+        # A RuntimeParameter nested in a dict or proto would be compiled as this serialized object.
+        assert "RuntimeParameter" not in text
+
+
+def test_resources_and_beam_workers_follow_the_config(compiled):
+    spec = compiled["spec"]
+    trainer = executor(spec, "Trainer")["container"]
+    assert trainer["resources"] == {
+        "cpuLimit": 8.0, "memoryLimit": 32.0, "resourceCpuLimit": "8", "resourceMemoryLimit": "32G",
+        "accelerator": {"type": TRAINER.accelerator, "count": "1", "resourceType": TRAINER.accelerator,
+                        "resourceCount": "1"}}
+    for task in ("ImportExampleGen", "StatisticsGen", "Transform", "Evaluator", "Pusher"):
+        container = executor(spec, task)["container"]
+        assert container["resources"]["cpuLimit"] == 2.0 and "accelerator" not in container["resources"], task
+        assert "--direct_num_workers=2" in container["args"], task
+    assert "--direct_num_workers=8" in trainer["args"]
+
+
+def test_vertex_pipeline_job_carries_root_and_parameter_values(compiled):
+    job = json.loads(compiled["vertex_text"])
+    assert set(job) >= {"displayName", "pipelineSpec", "runtimeConfig"}
+    assert job["runtimeConfig"]["gcsOutputDirectory"] == PIPELINE_ROOT
+    assert job["runtimeConfig"]["parameterValues"] == compiled["summary"]["parameters"]
+    assert job["pipelineSpec"]["schemaVersion"] == "2.1.0"
+    assert set(job["pipelineSpec"]["root"]["dag"]["tasks"]) == set(compiled["spec"].root.dag.tasks)
+
+
+def test_cluster_config_maps_the_embedded_data_and_refuses_other_local_paths(tmp_path):
+    config = kubeflow.cluster_config(cluster_config(data="gs://bucket/flowers"))
+    assert config.data == "gs://bucket/flowers"
+    assert config.schema_file == "/flowers/data/schema/schema.pbtxt"
+    assert config.serving_dir == f"{PIPELINE_ROOT}/serving"
+    with pytest.raises(ValueError, match="no Kubeflow step can read"):
+        kubeflow.cluster_config(cluster_config(data=str(tmp_path)))
+    with pytest.raises(ValueError, match="--serving-dir"):
+        kubeflow.cluster_config(cluster_config(serving_dir=str(tmp_path)))
+    config = cluster_config()
+    no_root = dataclasses.replace(config, kubeflow=dataclasses.replace(config.kubeflow, pipeline_root=None))
+    with pytest.raises(ValueError, match="pipeline root is needed"):
+        kubeflow.cluster_config(no_root)
+    with pytest.raises(ValueError, match=r"written as \.json"):
+        kubeflow.compile_pipeline(cluster_config(), str(tmp_path / "p.yaml"), vertex=True)
+
+
+def test_parameter_values_edit_the_compiled_documents(compiled):
+    import tensorflow_model_analysis as tfma
+
+    package = compiled["summary"]["package"]
+    assert kubeflow.parameter_values(package) == {}
+    values = kubeflow.parameter_values(package, data="gs://b/new/", epochs=3, model="dense", min_accuracy=0.8)
+    assert values[DATA_PARAM] == "gs://b/new"
+    train = json.loads(values[TRAINER_PARAM])
+    assert train == {**compiled["config"].trainer_config(), "epochs": 3, "model": "dense", "weights": None}
+    evaluation = json_format.Parse(values[EVAL_PARAM], tfma.EvalConfig())
+    threshold = evaluation.metrics_specs[0].metrics[0].threshold
+    assert threshold.value_threshold.lower_bound.value == 0.8
+    assert threshold.change_threshold.absolute.value == -compiled["config"].max_regression  # kept
+    with pytest.raises(ValueError, match="path on this machine"):
+        kubeflow.parameter_values(package, data="/home/me/records")
+    # The Vertex AI package declares the same parameters.
+    assert kubeflow.compiled_parameters(compiled["vertex"]["package"]) == compiled["summary"]["parameters"]

@@ -86,6 +86,33 @@ def list_record_files(path: str) -> list[str]:
     return sorted(tf.io.gfile.glob(os.path.join(base, pattern)))
 
 
+class DataLocationError(ValueError):
+    """--data names no readable TFRecords; the message says which and why."""
+
+
+def check_location(path: str) -> list[str]:
+    """The record files at `path`, or one clear DataLocationError before any pipeline step runs.
+
+    Catches what would otherwise fail deep inside ImportExampleGen: an empty folder, a glob that
+    matches nothing, files that are not TFRecords, an unreachable bucket.
+    """
+    import tensorflow as tf
+
+    try:
+        files = list_record_files(path)
+    except (tf.errors.OpError, OSError) as error:
+        raise DataLocationError(f"cannot list {path!r}: {getattr(error, 'message', error)}") from error
+    if not files and has_split_folders(path):
+        files = [f for split in ("train", "eval") for f in list_record_files(os.path.join(path, split))]
+    if not files:
+        raise DataLocationError(f"no TFRecord files in {path!r} (looked for {split_location(path)[1]})")
+    try:
+        next(iter(tf.data.TFRecordDataset(files[:1]).take(1)), None)
+    except tf.errors.DataLossError:
+        raise DataLocationError(f"{files[0]} is not a TFRecord file (corrupted record or another format)") from None
+    return files
+
+
 def read_records(path: str) -> Iterator[dict]:
     """Every record under a directory or glob, decoded with `decode_example`."""
     import tensorflow as tf

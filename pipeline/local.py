@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 from absl import logging as absl_logging
 from tfx import v1 as tfx
 
+from data import flowers
 from pipeline.config import RunConfig
 from pipeline.pipeline import create_pipeline
 from pipeline.summary import read_summary
@@ -123,6 +124,7 @@ def _logging_to(log_file: str, report: Reporter) -> Iterator[None]:
 def run(config: RunConfig, report: Reporter = print) -> dict:
     """Runs the whole pipeline and returns its summary (see pipeline.summary.read_summary)."""
     where = paths(config)
+    flowers.check_location(config.data)
     with output_lock(where["output"]):
         os.makedirs(where["logs"], exist_ok=True)
         log_file = os.path.join(where["logs"], time.strftime("run-%Y%m%d-%H%M%S.log"))

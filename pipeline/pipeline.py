@@ -6,7 +6,9 @@ from typing import Optional
 
 from google.protobuf import json_format
 from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
 
+from components import atomic_pusher
 from components.anomalies_gate import AnomaliesGate
 from components.evaluation import eval_config
 from data import flowers
@@ -98,6 +100,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
 
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
+        custom_executor_spec=executor_spec.ExecutorClassSpec(atomic_pusher.Executor),
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_root)))
 

@@ -25,6 +25,7 @@ def test_every_component_ran_and_a_model_was_pushed(tiny_run):
     pushed = summary["pushed_model_dir"]
     assert os.path.dirname(pushed) == os.path.join(str(tiny_run["output"]), "serving")
     assert os.path.isfile(os.path.join(pushed, "saved_model.pb"))
+    assert os.listdir(os.path.dirname(pushed)) == [os.path.basename(pushed)]  # no staging left behind
     assert 0.0 <= summary["accuracy"] <= 1.0
     assert set(summary["per_class_accuracy"]) == set(flowers.CLASS_NAMES)
 

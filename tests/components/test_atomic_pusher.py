@@ -1,0 +1,67 @@
+"""The Pusher executor the pipeline uses, run directly on real artifacts in a temp folder."""
+import json
+import os
+import time
+
+import pytest
+from tfx.types import standard_artifacts
+
+from components.atomic_pusher import STAGING_PREFIX, Executor
+
+
+def _artifacts(tmp_path, blessed=True, with_model=True):
+    model = standard_artifacts.Model()
+    model.uri = str(tmp_path / "model")
+    if with_model:
+        serving = tmp_path / "model" / "Format-Serving"
+        (serving / "variables").mkdir(parents=True)
+        (serving / "saved_model.pb").write_bytes(b"graph")
+        (serving / "variables" / "variables.index").write_bytes(b"index")
+    blessing = standard_artifacts.ModelBlessing()
+    blessing.uri = str(tmp_path / "blessing")
+    blessing.set_int_custom_property("blessed", int(blessed))
+    pushed = standard_artifacts.PushedModel()
+    pushed.uri = str(tmp_path / "pushed")
+    return {"model": [model], "model_blessing": [blessing]}, {"pushed_model": [pushed]}
+
+
+def _push(tmp_path, serving, **kwargs):
+    inputs, outputs = _artifacts(tmp_path, **kwargs)
+    properties = {"push_destination": json.dumps({"filesystem": {"base_directory": str(serving)}})}
+    Executor().Do(inputs, outputs, properties)
+    return outputs["pushed_model"][0]
+
+
+def test_push_lands_complete_and_leaves_no_staging(tmp_path):
+    serving = tmp_path / "serving"
+    pushed = _push(tmp_path, serving)
+    final = pushed.get_string_custom_property("pushed_destination")
+    assert os.path.dirname(final) == str(serving) and os.path.basename(final).isdigit()
+    assert sorted(os.listdir(final)) == ["saved_model.pb", "variables"]
+    assert os.listdir(serving) == [os.path.basename(final)]
+
+
+def test_an_existing_version_is_never_overwritten(tmp_path):
+    serving = tmp_path / "serving"
+    now = int(time.time())
+    for version in range(now, now + 5):  # this second and the next few are taken
+        (serving / str(version)).mkdir(parents=True)
+        (serving / str(version) / "saved_model.pb").write_bytes(b"earlier")
+    final = _push(tmp_path, serving).get_string_custom_property("pushed_destination")
+    assert int(os.path.basename(final)) >= now + 5
+    assert all((serving / str(v) / "saved_model.pb").read_bytes() == b"earlier" for v in range(now, now + 5))
+
+
+def test_not_blessed_pushes_nothing(tmp_path):
+    serving = tmp_path / "serving"
+    pushed = _push(tmp_path, serving, blessed=False)
+    assert pushed.get_int_custom_property("pushed") == 0
+    assert not serving.exists() or not os.listdir(serving)
+
+
+def test_a_failed_copy_leaves_no_version_and_no_staging(tmp_path):
+    serving = tmp_path / "serving"
+    serving.mkdir()
+    with pytest.raises(RuntimeError, match="no saved_model.pb .* nothing was pushed"):
+        _push(tmp_path, serving, with_model=False)
+    assert [d for d in os.listdir(serving) if d.isdigit() or d.startswith(STAGING_PREFIX)] == []

@@ -10,6 +10,7 @@ from tfx.dsl.components.base import executor_spec
 
 from components import atomic_pusher
 from components.anomalies_gate import AnomaliesGate
+from components.image_check import ImageCheck
 from components.evaluation import eval_config
 from data import flowers
 from pipeline.config import RunConfig
@@ -66,6 +67,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     validator = tfx.components.ExampleValidator(statistics=statistics.outputs["statistics"],
                                                 schema=schema.outputs["schema"])
     gate = AnomaliesGate(anomalies=validator.outputs["anomalies"])
+    image_check = ImageCheck(examples=examples.outputs["examples"])
 
     transform = tfx.components.Transform(
         examples=examples.outputs["examples"], schema=schema.outputs["schema"],
@@ -73,6 +75,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         # StatisticsGen already describes the data; Transform's own statistics would decode it twice.
         disable_statistics=True)
     transform.add_upstream_node(gate)
+    transform.add_upstream_node(image_check)
 
     trainer = tfx.components.Trainer(
         run_fn=TRAINER_FN,
@@ -107,7 +110,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
-        components=[examples, statistics, schema, validator, gate, transform, trainer, baseline,
+        components=[examples, statistics, schema, validator, gate, image_check, transform, trainer, baseline,
                     evaluator, pusher],
         enable_cache=True,
         metadata_connection_config=metadata_connection_config,

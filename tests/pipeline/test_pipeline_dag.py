@@ -45,8 +45,9 @@ def test_schema_is_imported_unless_asked_to_infer_it():
     assert "SchemaGen" in inferred and "ImportSchemaGen" not in inferred
 
 
-def test_the_gate_sits_between_the_validator_and_transform():
+def test_the_gates_sit_before_transform():
     components = _components(RunConfig())
-    gate = components["AnomaliesGate"]
+    gate, image_check = components["AnomaliesGate"], components["ImageCheck"]
     assert components["ExampleValidator"] in gate.upstream_nodes
-    assert gate in components["Transform"].upstream_nodes
+    assert components["ImportExampleGen"] in image_check.upstream_nodes
+    assert {gate, image_check} <= components["Transform"].upstream_nodes

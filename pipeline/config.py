@@ -19,7 +19,7 @@ class TrainConfig:
     weights: Optional[str] = None
     augment: bool = True
     random_crop: bool = False
-    early_stopping_patience: int = 5
+    early_stopping_patience: Optional[int] = None  # None: the model's default, else 5
     seed: Optional[int] = None
     tpu: Optional[str] = None
     class_names: tuple[str, ...] = flowers.CLASS_NAMES

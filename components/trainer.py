@@ -115,7 +115,7 @@ def run_fn(fn_args) -> None:
     replicas = strategy.num_replicas_in_sync
     global_batch = hp["batch_size"] * replicas
     log.info("Training %s on %s (%d replicas), global batch %d, %d epochs",
-                 hp["model"], kind, replicas, global_batch, hp["epochs"])
+             hp["model"], kind, replicas, global_batch, hp["epochs"])
 
     size = hp["image_size"]
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)

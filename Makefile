@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha25
 # Keras 2 (tf_keras) for every process: TFX 1.16's Transform layer and Trainer need it.
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: install run test clean
+.PHONY: install browser run test clean
 
 install: $(STAMP)
 
@@ -20,10 +20,14 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# Headless Chromium renders `flowers report` in its tests: Debian's package, installed when missing.
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 run: install
 	$(BIN)/flowers run $(ARGS)
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

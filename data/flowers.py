@@ -18,6 +18,12 @@ ONE_HOT_KEY = "one_hot_class"
 
 RECORD_PATTERN = "*.tfrec*"  # matches .tfrec, .tfrecord, .tfrecords; skips README/LICENSE beside them
 LABELS_FILE = "labels.txt"  # written beside records whose classes are not the five flowers
+# Data that arrives over time: ROOT/span-1/, ROOT/span-2/, ... ({SPAN} is TFX's span spec; ImportExampleGen
+# reads the highest-numbered one). Each span is a flat folder of records or holds train/ and eval/.
+SPAN_FOLDER = "span-{SPAN}"
+SPLITS = ("train", "eval")
+_ANY_SPAN = "span-*"
+_SPAN_RECORD_FOLDERS = (_ANY_SPAN, *(f"{_ANY_SPAN}/{split}" for split in SPLITS))  # glob patterns
 
 
 def feature_spec(num_classes: int = len(CLASS_NAMES)) -> dict:
@@ -72,7 +78,8 @@ def split_location(path: str) -> tuple[str, str]:
     import tensorflow as tf
 
     is_glob = any(ch in path for ch in "*?[")
-    if is_glob or (tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path)):
+    # A trailing slash names a folder: no file system call (none reaches gs:// offline, at compile time).
+    if is_glob or (not path.endswith("/") and tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path)):
         base, pattern = path.rsplit("/", 1) if "/" in path else (".", path)
         return base, pattern
     return path.rstrip("/"), RECORD_PATTERN
@@ -102,10 +109,12 @@ def check_location(path: str) -> list[str]:
         files = list_record_files(path)
     except (tf.errors.OpError, OSError) as error:
         raise DataLocationError(f"cannot list {path!r}: {getattr(error, 'message', error)}") from error
-    if not files and has_split_folders(path):
-        files = [f for split in ("train", "eval") for f in list_record_files(os.path.join(path, split))]
+    if not files and (has_span_folders(path) or has_split_folders(path)):
+        files = sorted(f for folder in (*SPLITS, *_SPAN_RECORD_FOLDERS)
+                       for f in tf.io.gfile.glob(os.path.join(path, folder, RECORD_PATTERN)))
     if not files:
-        raise DataLocationError(f"no TFRecord files in {path!r} (looked for {split_location(path)[1]})")
+        raise DataLocationError(f"no TFRecord files in {path!r} (looked for {split_location(path)[1]}, "
+                                "also in train/ and eval/ and span-N/ folders)")
     try:
         next(iter(tf.data.TFRecordDataset(files[:1]).take(1)), None)
     except tf.errors.DataLossError:
@@ -135,9 +144,20 @@ def schema_file() -> str:
 
 
 def has_split_folders(path: str) -> bool:
-    """True when `path` holds train/ and eval/ sub-folders of records (given splits, no hashing)."""
+    """True when `path` (or each span-N/ in it) holds train/ and eval/ folders of records: given
+    splits, no hashing."""
     import tensorflow as tf
 
     if any(ch in path for ch in "*?["):
         return False
-    return all(tf.io.gfile.glob(os.path.join(path, split, RECORD_PATTERN)) for split in ("train", "eval"))
+    root = os.path.join(path, _ANY_SPAN) if has_span_folders(path) else path
+    return all(tf.io.gfile.glob(os.path.join(root, split, RECORD_PATTERN)) for split in SPLITS)
+
+
+def has_span_folders(path: str) -> bool:
+    """True when `path` holds span-N/ folders of records (directly, or in their train/ and eval/)."""
+    import tensorflow as tf
+
+    if any(ch in path for ch in "*?["):
+        return False
+    return any(tf.io.gfile.glob(os.path.join(path, folder, RECORD_PATTERN)) for folder in _SPAN_RECORD_FOLDERS)

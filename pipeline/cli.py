@@ -45,7 +45,11 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     defaults = _default_config()
     parser.add_argument("--data", default=default_data_dir(),
                         help="TFRecord folder or glob, local or gs:// (default: the embedded synthetic set); "
-                             "a folder with train/ and eval/ sub-folders uses them as the splits")
+                             "a folder with train/ and eval/ sub-folders uses them as the splits; one with "
+                             "span-1/, span-2/, ... reads the newest span")
+    parser.add_argument("--spans", type=_positive_int(1), default=defaults.spans,
+                        help="train and evaluate on the newest N spans ingested so far, a rolling window "
+                             "(default %(default)s)")
     parser.add_argument("--model", default=defaults.train.model, choices=MODEL_NAMES,
                         help="architecture (default %(default)s)")
     parser.add_argument("--epochs", type=_positive_int(1), help="training epochs (default: the model's own)")
@@ -90,7 +94,7 @@ def config_from_args(args: argparse.Namespace):
                      serving_dir=os.path.abspath(args.serving_dir) if args.serving_dir else None,
                      infer_schema=args.infer_schema, min_accuracy=args.min_accuracy,
                      max_regression=args.max_regression, split_folders=flowers.has_split_folders(data),
-                     train=train)
+                     span_folders=flowers.has_span_folders(data), spans=args.spans, train=train)
 
 
 def _weights_flag(value: str | None) -> str | None:
@@ -109,6 +113,8 @@ def print_summary(summary: dict, as_json: bool) -> None:
         print(f"Baseline (last blessed) accuracy: {summary['baseline_accuracy']:.3f}")
     for label, value in summary.get("per_class_accuracy", {}).items():
         print(f"  {label:<12} {value:.3f}")
+    if summary.get("spans") not in (None, [0]):  # span 0: data without span folders
+        print(f"Spans: {', '.join(map(str, summary['spans']))}")
     print(f"Blessed: {'yes' if summary['blessed'] else 'no'}")
     print(f"Pushed to: {summary['pushed_model_dir']}" if summary["pushed"] else "Pushed: nothing")
     if summary.get("tensorboard_dir"):
@@ -122,6 +128,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     summary = local.run(config_from_args(args))
     print_summary(summary, args.json)
+    return 0
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from pipeline import local
+
+    summary = local.retrain(config_from_args(args))
+    if summary["retrained"]:
+        print_summary(summary, as_json=False)
+        print(f"Decision: {summary['decision']}")
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
     return 0
 
 
@@ -140,6 +158,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
             else:
                 print(f"{result['path']}: " + ", ".join(f"{label} {p:.1%}" for label, p in result["top"]))
     return 1 if any("error" in r for r in results) else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import logging
+
+    from pipeline import report
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # TFMA's deprecation notes on loading results
+    print(report.write_report(os.path.abspath(args.output), args.report_dir and os.path.abspath(args.report_dir),
+                              _default_config().pipeline_name))
+    return 0
 
 
 def cmd_data_synth(args: argparse.Namespace) -> int:
@@ -167,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_flags(run)
     run.set_defaults(func=cmd_run)
 
+    retrain = sub.add_parser("retrain", help="run the pipeline only if --data holds a span no model was evaluated "
+                                             "on; push only if it does not trail the blessed model")
+    add_run_flags(retrain)
+    retrain.set_defaults(func=cmd_retrain)
+
     predict = sub.add_parser("predict", help="classify image files with the latest pushed model")
     predict.add_argument("images", nargs="+", metavar="IMAGE_OR_GLOB")
     predict.add_argument("--model", help="SavedModel folder (default: the latest version under OUTPUT/serving)")
@@ -174,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top-k", type=_positive_int(1), default=3)
     predict.add_argument("--json", action="store_true", help="print the predictions as one JSON object")
     predict.set_defaults(func=cmd_predict)
+
+    report = sub.add_parser("report", help="write an HTML report of the latest run: curves, confusion matrix, "
+                                           "eval images, data statistics, lineage")
+    report.add_argument("--output", default=_default_config().output, help="output root of `flowers run` (default %(default)s)")
+    report.add_argument("--report-dir", help="where to write index.html and its PNGs (default OUTPUT/report)")
+    report.set_defaults(func=cmd_report)
 
     data = sub.add_parser("data", help="make flower TFRecords: convert photo folders, or synthesize a set")
     data_sub = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")

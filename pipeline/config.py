@@ -72,6 +72,10 @@ class RunConfig:
     schema_file: str = flowers.schema_file()
     # True when `data` holds train/ and eval/ folders: use them as the splits instead of hashing.
     split_folders: bool = False
+    # True when `data` holds span-1/, span-2/, ...: each run ingests the newest span.
+    span_folders: bool = False
+    # Train and evaluate on the newest `spans` spans ingested so far (a rolling window).
+    spans: int = 1
     min_accuracy: float = 0.5
     # A candidate may trail the last blessed model by at most this much accuracy.
     max_regression: float = 0.02

@@ -54,6 +54,12 @@ def cluster_config(config: RunConfig) -> RunConfig:
         raise ValueError(f"{flag} {path} is a path on this machine, which no Kubeflow step can read: "
                          "pass a gs:// location (or put it under data/ and rebuild the image)")
 
+    if config.spans > 1:
+        # TFX 1.16's KubeflowV2 compiler builds only latest-artifact and latest-blessed-model resolvers,
+        # not the SpanRangeStrategy of the window. Each run still reads the newest span.
+        raise ValueError(f"--spans {config.spans}: a rolling window of spans does not compile for Kubeflow "
+                         "with TFX 1.16 (its KubeflowV2 compiler has no span-range resolver); compile "
+                         "without --spans: each run trains on the newest span")
     weights = config.train.weights
     if weights not in (None, "imagenet", "none"):
         weights = in_image(weights, "--weights")
@@ -196,14 +202,14 @@ def parameter_values(package: str, data: Optional[str] = None, epochs: Optional[
             train["epochs"] = epochs
         values[TRAINER_PARAM] = json.dumps(train, sort_keys=True)
     if min_accuracy is not None:
-        evaluation = json.loads(defaults[EVAL_PARAM])
-        # The accuracy floor is the config's one value threshold (components/evaluation.py).
-        floors = [metric["threshold"]["valueThreshold"] for spec in evaluation.get("metricsSpecs", [])
-                  for metric in spec.get("metrics", []) if "valueThreshold" in metric.get("threshold", {})]
-        if len(floors) != 1:
-            raise ValueError(f"expected one accuracy floor in the compiled eval_config, found {len(floors)}")
-        floors[0]["lowerBound"] = min_accuracy
-        values[EVAL_PARAM] = json.dumps(evaluation, sort_keys=True)
+        import tensorflow_model_analysis as tfma
+        from google.protobuf import json_format
+
+        from components.evaluation import accuracy_gate
+
+        evaluation = json_format.Parse(defaults[EVAL_PARAM], tfma.EvalConfig())
+        accuracy_gate(evaluation).value_threshold.lower_bound.value = min_accuracy
+        values[EVAL_PARAM] = json_format.MessageToJson(evaluation, indent=None)
     return values
 
 

@@ -10,7 +10,7 @@ from tfx.dsl.components.base import executor_spec
 
 from components import atomic_pusher
 from components.anomalies_gate import AnomaliesGate
-from components.image_check import ImageCheck
+from components.record_check import RecordCheck
 from components.evaluation import eval_config
 from data import flowers
 from pipeline.config import RunConfig
@@ -35,22 +35,49 @@ def _param(enabled: bool, name: str, value, description: str, to_text=str):
                                                  description=description)
 
 
+def input_config(config: RunConfig) -> tfx.proto.Input:
+    """Where ImportExampleGen finds the records under `data`: train/ and eval/ folders or one folder
+    to hash-split, inside the newest span-N/ folder when the data arrives in spans (TFX's {SPAN})."""
+    _, pattern = flowers.split_location(config.data)
+    span = f"{flowers.SPAN_FOLDER}/" if config.span_folders else ""
+    if config.split_folders:
+        return tfx.proto.Input(splits=[tfx.proto.Input.Split(name=split, pattern=f"{span}{split}/{pattern}")
+                                       for split in flowers.SPLITS])
+    return tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=f"{span}{pattern}")])
+
+
 def example_gen(config: RunConfig, runtime_parameters: bool = False):
     """Records under a directory or glob; given train/eval folders, or a hash split of one folder."""
-    base, pattern = flowers.split_location(config.data)
-    base = _param(runtime_parameters, DATA_PARAM, base, "directory of the TFRecords (the file pattern and "
-                                                        "the train/eval layout are fixed at compile time)")
+    base, _ = flowers.split_location(config.data)
+    base = _param(runtime_parameters, DATA_PARAM, base, "directory of the TFRecords (the file pattern, "
+                                                        "span folders and train/eval layout are fixed at compile time)")
     if config.split_folders:
-        input_config = tfx.proto.Input(splits=[
-            tfx.proto.Input.Split(name=split, pattern=f"{split}/{pattern}") for split in ("train", "eval")])
-        return tfx.components.ImportExampleGen(input_base=base, input_config=input_config)
+        return tfx.components.ImportExampleGen(input_base=base, input_config=input_config(config))
     output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
         tfx.proto.SplitConfig.Split(name="train", hash_buckets=config.train_buckets),
         tfx.proto.SplitConfig.Split(name="eval", hash_buckets=config.eval_buckets),
     ]))
-    input_config = tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=pattern)])
-    return tfx.components.ImportExampleGen(input_base=base, input_config=input_config,
+    return tfx.components.ImportExampleGen(input_base=base, input_config=input_config(config),
                                            output_config=output_config)
+
+
+def span_window(config: RunConfig, examples) -> Optional[tfx.dsl.Resolver]:
+    """With `spans` > 1, the newest N spans ImportExampleGen has ingested in this or earlier runs
+    (TFX's SpanRangeStrategy, rolling range): Transform, Trainer and Evaluator read them all.
+    None with one span: they read this run's ingest directly."""
+    if config.spans <= 1:
+        return None
+    if not config.span_folders:
+        raise ValueError(f"--spans {config.spans} needs data in span-N/ folders; {config.data} has none")
+    window = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.SpanRangeStrategy,
+        config={"range_config": tfx.proto.RangeConfig(rolling_range=tfx.proto.RollingRange(num_spans=config.spans))},
+        # A plain Channel: ImportExampleGen's output of every run (examples.outputs: this run's only).
+        examples=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Examples,
+                                 producer_component_id=examples.id, output_key="examples"),
+    ).with_id("span_window_resolver")
+    window.add_upstream_node(examples)  # so the window includes the span ingested by this run
+    return window
 
 
 def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: list[str],
@@ -67,15 +94,19 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     validator = tfx.components.ExampleValidator(statistics=statistics.outputs["statistics"],
                                                 schema=schema.outputs["schema"])
     gate = AnomaliesGate(anomalies=validator.outputs["anomalies"])
-    image_check = ImageCheck(examples=examples.outputs["examples"])
+    record_check = RecordCheck(examples=examples.outputs["examples"])
+    # The gates judge the newly ingested span (older ones passed them when they arrived); training
+    # and evaluation read the window of spans when there is one.
+    window = span_window(config, examples)
+    window_examples = window.outputs["examples"] if window else examples.outputs["examples"]
 
     transform = tfx.components.Transform(
-        examples=examples.outputs["examples"], schema=schema.outputs["schema"],
+        examples=window_examples, schema=schema.outputs["schema"],
         preprocessing_fn=TRANSFORM_FN, custom_config={"image_size": config.train.image_size},
         # StatisticsGen already describes the data; Transform's own statistics would decode it twice.
         disable_statistics=True)
     transform.add_upstream_node(gate)
-    transform.add_upstream_node(image_check)
+    transform.add_upstream_node(record_check)
 
     trainer = tfx.components.Trainer(
         run_fn=TRAINER_FN,
@@ -95,7 +126,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     ).with_id("latest_blessed_model_resolver")
 
     evaluator = tfx.components.Evaluator(
-        examples=examples.outputs["examples"], model=trainer.outputs["model"],
+        examples=window_examples, model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"], example_splits=["eval"],
         eval_config=_param(runtime_parameters, EVAL_PARAM, eval_config(config.min_accuracy, config.max_regression),
                            "tfma.EvalConfig as JSON: the accuracy floor and the regression allowance",
@@ -110,8 +141,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
-        components=[examples, statistics, schema, validator, gate, image_check, transform, trainer, baseline,
-                    evaluator, pusher],
+        components=[examples, *([window] if window else []), statistics, schema, validator, gate, record_check,
+                    transform, trainer, baseline, evaluator, pusher],
         enable_cache=True,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args,

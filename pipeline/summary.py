@@ -11,6 +11,14 @@ ACCURACY = "sparse_categorical_accuracy"
 _STATES = metadata_store_pb2.Execution.State
 
 
+def connect(metadata_path: str) -> mlmd.MetadataStore:
+    """The MLMD store of an output root, read-only."""
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = metadata_path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return mlmd.MetadataStore(config)
+
+
 def _node_name(store, execution_id: int) -> str:
     for context in store.get_contexts_by_execution(execution_id):
         if context.type == "node":
@@ -45,12 +53,9 @@ def _accuracy_by_model(evaluation_uri: str) -> tuple[dict, dict]:
     return overall, per_class
 
 
-def read_summary(metadata_path: str, pipeline_name: str) -> dict:
-    """The latest run of `pipeline_name`: components with state and seconds, accuracy, blessing, push."""
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = metadata_path
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    store = mlmd.MetadataStore(config)
+def latest_run(metadata_path: str, pipeline_name: str) -> tuple[str, list]:
+    """(run id, [(component name, execution, {output key: artifact})] in start order) of the latest run."""
+    store = connect(metadata_path)
     runs = [c for c in store.get_contexts_by_type("pipeline_run")]
     pipeline = store.get_context_by_type_and_name("pipeline", pipeline_name)
     pipeline_execs = {e.id for e in store.get_executions_by_context(pipeline.id)} if pipeline else set()
@@ -58,15 +63,20 @@ def read_summary(metadata_path: str, pipeline_name: str) -> dict:
     if not runs:
         raise LookupError(f"no run of pipeline {pipeline_name!r} recorded in {metadata_path}")
     run = max(runs, key=lambda c: c.create_time_since_epoch)
+    executions = sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch)
+    return run.name, [(_node_name(store, e.id), e, _outputs(store, e.id)) for e in executions]
 
-    summary: dict = {"run_id": run.name, "components": [], "accuracy": None, "baseline_accuracy": None,
+
+def read_summary(metadata_path: str, pipeline_name: str) -> dict:
+    """The latest run of `pipeline_name`: components with state and seconds, accuracy, blessing, push."""
+    run_id, executions = latest_run(metadata_path, pipeline_name)
+
+    summary: dict = {"run_id": run_id, "components": [], "accuracy": None, "baseline_accuracy": None,
                      "per_class_accuracy": {}, "blessed": None, "pushed": False, "pushed_model_dir": None}
-    for execution in sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch):
-        name = _node_name(store, execution.id)
+    for name, execution, outputs in executions:
         seconds = (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
         summary["components"].append({"name": name, "state": _STATES.Name(execution.last_known_state).lower(),
                                       "seconds": round(seconds, 1)})
-        outputs = _outputs(store, execution.id)
         if "blessing" in outputs:
             summary["blessed"] = bool(outputs["blessing"].custom_properties["blessed"].int_value)
         if "evaluation" in outputs:

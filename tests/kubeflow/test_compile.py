@@ -6,8 +6,11 @@ import re
 import tempfile
 
 import pytest
+import yaml
 from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
 
+from components.evaluation import accuracy_gate
 from pipeline import kubeflow
 from pipeline.pipeline import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM, create_pipeline
 from tests.kubeflow.conftest import IMAGE, PIPELINE_ROOT, TRAINER, cluster_config
@@ -81,7 +84,7 @@ def test_run_time_parameters_are_declared_with_the_config_as_defaults(compiled):
     assert declared[DATA_PARAM].default_value.string_value == "/flowers/data/default"  # in the image
     assert json.loads(declared[TRAINER_PARAM].default_value.string_value) == config.trainer_config()
     evaluation = json_format.Parse(declared[EVAL_PARAM].default_value.string_value, tfma.EvalConfig())
-    threshold = evaluation.metrics_specs[0].metrics[0].threshold
+    threshold = accuracy_gate(evaluation)
     assert threshold.value_threshold.lower_bound.value == config.min_accuracy
     assert threshold.change_threshold.absolute.value == -config.max_regression
 
@@ -136,6 +139,22 @@ def test_cluster_config_maps_the_embedded_data_and_refuses_other_local_paths(tmp
         kubeflow.compile_pipeline(cluster_config(), str(tmp_path / "p.yaml"), vertex=True)
 
 
+def test_a_span_data_root_compiles_with_the_span_pattern(tmp_path):
+    """Each run (a scheduled one too) resolves the newest span/ at run time, as `flowers run` does:
+    the {SPAN} pattern is compiled in, the root stays the `data` parameter."""
+    package = kubeflow.compile_pipeline(cluster_config(data="gs://flowers-test/records/", span_folders=True,
+                                                       split_folders=True), str(tmp_path / "p.yaml"))["package"]
+    spec = json_format.ParseDict(yaml.safe_load(open(package)), pipeline_spec_pb2.PipelineSpec())
+    inputs = spec.root.dag.tasks["ImportExampleGen"].inputs.parameters
+    patterns = [split["pattern"] for split in json.loads(inputs["input_config"].runtime_value.constant.string_value)["splits"]]
+    assert patterns == ["span-{SPAN}/train/*.tfrec*", "span-{SPAN}/eval/*.tfrec*"]
+    assert inputs["input_base"].component_input_parameter == DATA_PARAM
+    assert spec.root.input_definitions.parameters[DATA_PARAM].default_value.string_value == "gs://flowers-test/records"
+    # TFX's ExampleGen driver runs before the step's cache check and picks the span.
+    assert "file_based_example_gen.driver" in " ".join(
+        executor(spec, "ImportExampleGen")["container"]["lifecycle"]["preCacheCheck"]["command"])
+
+
 def test_parameter_values_edit_the_compiled_documents(compiled):
     import tensorflow_model_analysis as tfma
 
@@ -146,10 +165,23 @@ def test_parameter_values_edit_the_compiled_documents(compiled):
     train = json.loads(values[TRAINER_PARAM])
     assert train == {**compiled["config"].trainer_config(), "epochs": 3, "model": "dense", "weights": None}
     evaluation = json_format.Parse(values[EVAL_PARAM], tfma.EvalConfig())
-    threshold = evaluation.metrics_specs[0].metrics[0].threshold
+    threshold = accuracy_gate(evaluation)
     assert threshold.value_threshold.lower_bound.value == 0.8
     assert threshold.change_threshold.absolute.value == -compiled["config"].max_regression  # kept
     with pytest.raises(ValueError, match="path on this machine"):
         kubeflow.parameter_values(package, data="/home/me/records")
     # The Vertex AI package declares the same parameters.
     assert kubeflow.compiled_parameters(compiled["vertex"]["package"]) == compiled["summary"]["parameters"]
+
+
+def test_credentials_in_the_environment_stay_out_of_the_compiled_files(tmp_path, monkeypatch):
+    token = tmp_path / "token"
+    token.write_text("kfp-secret-token-4711")
+    key = tmp_path / "key.json"
+    key.write_text('{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----gcp-secret-0815"}')
+    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(token))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
+    for vertex, name in ((False, "p.yaml"), (True, "p.json")):
+        text = open(kubeflow.compile_pipeline(cluster_config(), str(tmp_path / name), vertex=vertex)["package"]).read()
+        for secret in ("kfp-secret-token-4711", "gcp-secret-0815", "PRIVATE KEY", str(token), str(key)):
+            assert secret not in text, (name, secret)

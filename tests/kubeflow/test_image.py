@@ -77,3 +77,13 @@ def test_the_3_10_check_catches_newer_code():
     with pytest.raises(SyntaxError):
         ast.parse("try:\n    pass\nexcept* ValueError:\n    pass\n", feature_version=(3, 10))
     assert NEWER_THAN_3_10["tomllib"] is None and "Self" in NEWER_THAN_3_10["typing"]
+
+
+def test_the_image_carries_no_credentials():
+    """Credentials reach a step from the cluster (workload identity, mounted secrets), never the image."""
+    secretish = re.compile(r"CREDENTIAL|TOKEN|SECRET|PASSWORD|API_KEY|\.json\b|\.pem\b|\.p12\b|\.key\b", re.I)
+    for op, args in dockerfile():
+        if op in ("ENV", "ARG", "COPY", "ADD"):
+            assert not secretish.search(args), (op, args)
+    copied = " ".join(args for op, args in dockerfile() if op in ("COPY", "ADD"))
+    assert " . " not in f" {copied} ", "copying the whole checkout could take a local key file along"

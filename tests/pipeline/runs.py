@@ -10,12 +10,17 @@ FLOWERS = str(Path(sys.executable).with_name("flowers"))
 TINY_FLAGS = ["--image-size", "64", "--epochs", "4", "--seed", "7"]
 
 
-def flowers_run(*flags: str, check: bool = True) -> tuple[subprocess.CompletedProcess, dict]:
-    """`flowers run ... --json` in a fresh process; returns (process, summary)."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}  # the CLI must set it itself
-    proc = subprocess.run([FLOWERS, "run", *flags, "--json"], capture_output=True, text=True, env=env,
+def user_env() -> dict:
+    """The environment of a user's shell: without TF_USE_LEGACY_KERAS, which the CLI must set itself."""
+    return {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+
+
+def flowers_run(*flags: str, check: bool = True, command: str = "run") -> tuple[subprocess.CompletedProcess, dict]:
+    """`flowers run ... --json` (or another `command` that takes run flags) in a fresh process;
+    returns (process, summary)."""
+    proc = subprocess.run([FLOWERS, command, *flags, "--json"], capture_output=True, text=True, env=user_env(),
                           timeout=1200)
     if check:
-        assert proc.returncode == 0, f"flowers run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+        assert proc.returncode == 0, f"flowers {command} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
     summary = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else {}
     return proc, summary

@@ -8,7 +8,7 @@ from data import flowers
 from tests.pipeline.runs import TINY_FLAGS, flowers_run
 
 EXPECTED_COMPONENTS = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
-                       "AnomaliesGate", "ImageCheck", "Transform", "Trainer", "Evaluator", "Pusher"}
+                       "AnomaliesGate", "RecordCheck", "Transform", "Trainer", "Evaluator", "Pusher"}
 
 
 def _jpegs(path, count):

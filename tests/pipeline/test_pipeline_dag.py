@@ -47,7 +47,7 @@ def test_schema_is_imported_unless_asked_to_infer_it():
 
 def test_the_gates_sit_before_transform():
     components = _components(RunConfig())
-    gate, image_check = components["AnomaliesGate"], components["ImageCheck"]
+    gate, record_check = components["AnomaliesGate"], components["RecordCheck"]
     assert components["ExampleValidator"] in gate.upstream_nodes
-    assert components["ImportExampleGen"] in image_check.upstream_nodes
-    assert {gate, image_check} <= components["Transform"].upstream_nodes
+    assert components["ImportExampleGen"] in record_check.upstream_nodes
+    assert {gate, record_check} <= components["Transform"].upstream_nodes

@@ -1,0 +1,35 @@
+"""A run killed (SIGKILL) during the Trainer: the next run on the same output resumes from the cache."""
+import os
+import signal
+import subprocess
+
+from tests.pipeline.runs import FLOWERS, TINY_FLAGS, flowers_run, user_env
+
+UPSTREAM = ("ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomaliesGate",
+            "RecordCheck", "Transform")
+
+
+def test_killed_during_training_then_resumed_from_cache(tmp_path, tiny_data):
+    output = tmp_path / "out"
+    flags = ["--data", str(tiny_data), "--output", str(output), "--min-accuracy", "0", *TINY_FLAGS, "--epochs", "6"]
+    # Its own process group, so the kill takes the Beam workers too, as a kill of the user's job would.
+    proc = subprocess.Popen([FLOWERS, "run", *flags], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**user_env(), "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+    seen = []
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if "epoch 1/6" in line:  # the Trainer is in the middle of fitting
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+    finally:
+        proc.stdout.close()
+        returncode = proc.wait(timeout=120)
+    assert returncode == -signal.SIGKILL, "".join(seen[-30:])
+    assert not (output / "serving").exists() or not os.listdir(output / "serving")
+
+    _, summary = flowers_run(*flags)
+    states = {c["name"]: c["state"] for c in summary["components"]}
+    assert all(states[name] == "cached" for name in UPSTREAM), states
+    assert states["Trainer"] == "complete" and states["Pusher"] == "complete", states
+    assert summary["pushed"] and os.path.isfile(os.path.join(summary["pushed_model_dir"], "saved_model.pb"))

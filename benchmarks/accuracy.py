@@ -11,30 +11,25 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+# The repo root first on the path, not benchmarks/ (whose pipeline.py would shadow the package).
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from benchmarks import common  # noqa: E402  (first: it quiets TensorFlow's start-up log)
 import models  # noqa: E402
 from pipeline import cli, local  # noqa: E402
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def hardware() -> str:
-    import tensorflow as tf
-
-    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
-    return f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()})" + (f", GPUs {gpus}" if gpus else "")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_run_flags(parser)
-    parser.set_defaults(data=str(SHARED / "flowers"), output=None)
+    parser.set_defaults(data=str(common.DATA), output=None)
     args = parser.parse_args()
     if args.weights is None and models.DEFAULT_WEIGHTS.get(args.model) == "imagenet":
-        args.weights = str(SHARED / "weights")  # offline copy of the ImageNet weights
+        args.weights = str(common.SHARED / "weights")  # offline copy of the ImageNet weights
     args.output = args.output or tempfile.mkdtemp(prefix=f"bench-{args.model}-")
     summary = local.run(cli.config_from_args(args), report=lambda line: print(line, flush=True))
     trainer = next(c for c in summary["components"] if c["name"] == "Trainer")
@@ -42,7 +37,7 @@ def main() -> None:
     print("\n| model | image size | epochs run | eval accuracy | Trainer s | whole run s | hardware |")
     print("|---|---|---|---|---|---|---|")
     print(f"| {args.model} | {args.image_size} | {len(history['loss'])} | {summary['accuracy']:.3f} | "
-          f"{trainer['seconds']:.0f} | {summary['seconds']:.0f} | {hardware()} |")
+          f"{trainer['seconds']:.0f} | {summary['seconds']:.0f} | {common.hardware()} |")
     print("per class: " + ", ".join(f"{k} {v:.3f}" for k, v in summary["per_class_accuracy"].items()))
     print(f"accuracy={summary['accuracy']:.4f}")
 

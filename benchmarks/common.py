@@ -1,0 +1,222 @@
+"""What the benchmarks share: the hardware line, where the data is, a slice of it, the plain tf.data
+reader of the source material, epoch timing and a pipeline run's artifacts read back from MLMD.
+
+Each script sets TF_USE_LEGACY_KERAS before importing this module (and TensorFlow).
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import glob  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import tensorflow as tf  # noqa: E402
+
+from data import flowers  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DATA = SHARED / "flowers"  # the 2,932 real photos, 192x192 JPEG, public flowers layout
+FLOWERS = str(Path(sys.executable).with_name("flowers"))  # the installed `flowers` command
+AUTOTUNE = tf.data.AUTOTUNE
+# What a plain script parses from a raw record: the JPEG and the class index.
+RAW_SPEC = {flowers.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
+            flowers.CLASS_KEY: tf.io.FixedLenFeature([], tf.int64)}
+
+
+def hardware() -> str:
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    return (f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()})"
+            + (f", GPUs {gpus}" if gpus else ""))
+
+
+def compression_of(files: list[str]) -> str:
+    return "GZIP" if files[0].endswith(".gz") else ""
+
+
+def write_slice(data: str, limit: int, out_dir: str) -> str:
+    """The first `limit` records of `data`, written round-robin into as many files as `data` has
+    (outside the repo); `data` itself when `limit` is 0."""
+    if not limit:
+        return data
+    files = flowers.list_record_files(data)
+    os.makedirs(out_dir, exist_ok=True)
+    writers = [tf.io.TFRecordWriter(os.path.join(out_dir, f"slice{i:02d}.tfrec")) for i in range(len(files))]
+    count = 0
+    for count, record in enumerate(tf.data.TFRecordDataset(files).take(limit).as_numpy_iterator(), 1):
+        writers[count % len(writers)].write(record)
+    for writer in writers:
+        writer.close()
+    if count < limit:
+        raise ValueError(f"--limit {limit}: {data} holds only {count} records")
+    return out_dir
+
+
+def plain_dataset(files: list[str], image_size: int, batch_size: int, training: bool = False,
+                  cache: bool = True, eval_split: bool | None = None) -> tf.data.Dataset:
+    """The source material's reader, as a hand-written Keras script has it: TFRecordDataset with
+    parallel reads → parse → decode_jpeg → resize → cache → (train: shuffle, flip, saturation)
+    → batch → prefetch. Batches of (float32 pixels 0..255, int64 class): what every model takes.
+
+    `eval_split` True/False keeps only the eval/train records of a 4:1 hash split of `files`.
+    """
+    def read(record):
+        example = tf.io.parse_single_example(record, RAW_SPEC)
+        image = tf.io.decode_jpeg(example[flowers.IMAGE_KEY], channels=3)
+        return tf.image.resize(image, [image_size, image_size]), example[flowers.CLASS_KEY]
+
+    def augment(image, label):
+        image = tf.image.random_flip_left_right(image)
+        return tf.image.random_saturation(image, 0.0, 2.0), label
+
+    ds = tf.data.TFRecordDataset(files, compression_type=compression_of(files), num_parallel_reads=AUTOTUNE)
+    options = tf.data.Options()
+    options.deterministic = False
+    ds = ds.with_options(options)
+    if eval_split is not None:
+        ds = ds.filter(lambda record: tf.equal(tf.strings.to_hash_bucket_fast(record, 5) == 4, eval_split))
+    ds = ds.map(read, num_parallel_calls=AUTOTUNE)
+    if cache:
+        ds = ds.cache()
+    if training:
+        ds = ds.shuffle(2048).map(augment, num_parallel_calls=AUTOTUNE)
+    return ds.batch(batch_size).prefetch(AUTOTUNE)
+
+
+def plain_keras_setup(stock: bool) -> None:
+    """Unless `stock`, spare the plain side the AutoGraph conversion of tf_keras' own functions that
+    the Trainer skips (components/trainer.py:_skip_autograph_of_tf_keras; 13 s of the first fit),
+    so that the comparison measures the pipeline, not that fix."""
+    if not stock:
+        from tensorflow.python.autograph.core import config
+
+        config.CONVERSION_RULES = (config.DoNotConvert("tf_keras"), *config.CONVERSION_RULES)
+
+
+def count_records(patterns: list[str]) -> int:
+    files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
+    return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type=compression_of(files)))
+
+
+def images_per_second(ds: tf.data.Dataset) -> tuple[int, float]:
+    """(images, seconds) of one pass over a dataset of (image batch, label batch)."""
+    images, started = 0, time.perf_counter()
+    for batch, _ in ds:
+        images += int(batch.shape[0])
+    return images, time.perf_counter() - started
+
+
+class EpochEnds(tf.keras.callbacks.Callback):
+    """time.time() at the end of every epoch (after its validation pass), as TensorBoard logs it."""
+
+    def __init__(self):
+        super().__init__()
+        self.ends: list[float] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ends.append(time.time())
+
+
+def tensorboard_epoch_ends(model_run_dir: str) -> list[float]:
+    """Wall times of the Trainer's per-epoch TensorBoard summaries (written at each epoch's end)."""
+    ends: dict[int, float] = {}
+    for path in glob.glob(os.path.join(model_run_dir, "train", "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            if any(v.tag == "epoch_loss" for v in event.summary.value):
+                ends[event.step] = event.wall_time
+    return [ends[step] for step in sorted(ends)]
+
+
+def epoch_figures(started: float, ends: list[float], train_images: int) -> dict:
+    """Epoch 1 (from `started`: datasets, model, tracing, uncached read) and the later epochs
+    (cached, traced) as seconds and train images/s."""
+    first = ends[0] - started
+    later = [b - a for a, b in zip(ends, ends[1:])]
+    steady = sum(later) / len(later) if later else float("nan")
+    return {"epochs": len(ends), "train_images": train_images, "first_s": first, "steady_s": steady,
+            "first_ips": train_images / first, "steady_ips": train_images / steady if later else float("nan")}
+
+
+def component_outputs(output: str, component: str, pipeline_name: str = "flowers") -> dict[str, str]:
+    """{output key: URI} of the latest execution of `component` in the pipeline run under `output`."""
+    import ml_metadata as mlmd
+    from ml_metadata.proto import metadata_store_pb2
+
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = os.path.join(output, "metadata.sqlite")
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    store = mlmd.MetadataStore(config)
+    node = store.get_context_by_type_and_name("node", f"{pipeline_name}.{component}")
+    if node is None:
+        raise LookupError(f"no {component} recorded under {output}")
+    execution = max(store.get_executions_by_context(node.id), key=lambda e: e.create_time_since_epoch)
+    events = [e for e in store.get_events_by_execution_ids([execution.id])
+              if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    uris = {a.id: a.uri for a in store.get_artifacts_by_id([e.artifact_id for e in events])}
+    return {e.path.steps[0].key: uris[e.artifact_id] for e in events if e.path.steps}
+
+
+def directory_bytes(path: str) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    """A Markdown table, numbers as given (format them before)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def run_measured(command: list[str], log_path: str) -> dict:
+    """Runs `command` with stdout and stderr to `log_path`; returns its exit code, wall seconds,
+    the peak of the summed PSS of its process tree (sampled every 0.25 s: Beam workers included) and
+    the largest single process's max RSS (wait4's rusage, which covers reaped descendants)."""
+    import psutil
+
+    with open(log_path, "w") as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        peak_pss = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            try:
+                tree = [psutil.Process(proc.pid)]
+                tree += tree[0].children(recursive=True)
+            except psutil.NoSuchProcess:
+                tree = []
+            total = 0
+            for p in tree:
+                try:
+                    total += p.memory_full_info().pss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass
+            peak_pss = max(peak_pss, total)
+            time.sleep(0.25)
+        seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"returncode": proc.returncode, "seconds": seconds, "peak_pss_mb": peak_pss / 2**20,
+            "max_rss_mb": usage.ru_maxrss / 1024}
+
+
+def last_json_line(log_path: str) -> dict:
+    """The JSON object a command printed as its last stdout line (`flowers run --json`, the children)."""
+    lines = [line for line in Path(log_path).read_text().splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"no JSON result in {log_path}; its end:\n{Path(log_path).read_text()[-3000:]}")
+    return json.loads(lines[-1])
+
+
+def checked(result: dict, log_path: str) -> dict:
+    if result["returncode"] != 0:
+        raise RuntimeError(f"exit code {result['returncode']}; end of {log_path}:\n"
+                           f"{Path(log_path).read_text()[-3000:]}")
+    return result

@@ -12,7 +12,7 @@ records with a 4:1 hash split, model.fit with the eval split as validation data,
 model.save; like the Trainer, it skips AutoGraph's conversion of tf_keras itself (`--stock-keras`: it
 does not). Both are timed from process start to exit; memory is the peak of the summed PSS of the
 process tree (Beam workers included) and the largest single process's max RSS. The size on disk of
-Transform's output per image is read from the run's artifacts.
+the examples per image is read from the run's artifacts.
 
 `--beam MODE` runs the pipeline with other Beam arguments than pipeline/local.py's (in_memory,
 multi_processing:N, multi_threading:N) to measure the per-component cost of Beam's workers;
@@ -72,12 +72,12 @@ def run_with_beam(mode: str, flowers_args: list[str]) -> int:
     return cli.main(flowers_args)
 
 
-def per_image_bytes(output: str) -> tuple[float, float, int]:
-    """(transformed bytes/image, raw ImportExampleGen bytes/image, images) of the run under `output`."""
-    transformed = common.component_outputs(output, "Transform")["transformed_examples"]
+def per_image_bytes(output: str) -> tuple[float, int]:
+    """(bytes/image of ImportExampleGen's GZIP records, images) of the run under `output`: the only
+    copy of the data the pipeline writes (Transform exports its graph, not transformed examples)."""
     raw = common.component_outputs(output, "ImportExampleGen")["examples"]
-    images = common.count_records([os.path.join(transformed, "Split-*", "*")])
-    return common.directory_bytes(transformed) / images, common.directory_bytes(raw) / images, images
+    images = common.count_records([os.path.join(raw, "Split-*", "*")])
+    return common.directory_bytes(raw) / images, images
 
 
 def main() -> None:
@@ -112,7 +112,8 @@ def main() -> None:
     data = common.write_slice(args.data, args.limit, os.path.join(tmp, "data"))
     output = os.path.join(tmp, "run")
     flowers_args = ["run", "--data", data, "--output", output, "--model", args.model, "--epochs", str(args.epochs),
-                    "--image-size", str(args.image_size), "--json"]
+                    "--image-size", str(args.image_size), "--json",
+                    "--patience", str(args.epochs)]  # every epoch runs, as in the plain script
     if args.batch_size:
         flowers_args += ["--batch-size", str(args.batch_size)]
     command = ([sys.executable, __file__, "--beam-child", args.beam, *flowers_args] if args.beam
@@ -121,7 +122,7 @@ def main() -> None:
     print(f"timing: {' '.join(command)} (log {log}) ...", file=sys.stderr, flush=True)
     run = common.checked(common.run_measured(command, log), log)
     summary = common.last_json_line(log)
-    transformed_bytes, raw_bytes, images = per_image_bytes(output)
+    raw_bytes, images = per_image_bytes(output)
 
     plain = None
     if not args.pipeline_only:
@@ -153,8 +154,8 @@ def main() -> None:
     print(common.table(["", "wall s", "training s", "everything else s", "peak memory MiB (PSS, all processes)",
                         "largest process MiB (max RSS)", "eval accuracy"], rows))
     print(f"fixed overhead of the pipeline (everything but the Trainer): {run['seconds'] - trainer_s:.1f} s")
-    print(f"transformed examples on disk: {transformed_bytes / 1024:.1f} KiB/image (GZIP uint8 pixels), "
-          f"raw records {raw_bytes / 1024:.1f} KiB/image (ImportExampleGen, GZIP JPEG)")
+    print(f"examples on disk: {raw_bytes / 1024:.1f} KiB/image (ImportExampleGen, GZIP JPEG); the Trainer caches "
+          f"{args.image_size ** 2 * 3 / 1024:.1f} KiB/image of uint8 pixels in memory")
     if args.keep:
         print(f"kept: {output} (benchmarks/trainer.py --pipeline-output {output})")
     else:

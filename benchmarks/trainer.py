@@ -4,11 +4,11 @@
                                            [--model convnet] [--image-size 192] [--repeats 1]
                                            [--pipeline-output DIR] [--stock-keras]
 
-1. Transformed examples and the transform graph come from a real run: `flowers run --epochs 1` on the
+1. The examples (ImportExampleGen's splits) and the transform graph come from a real run: `flowers run --epochs 1` on the
    data (or its first `--limit` records) into a temp dir, or the run under `--pipeline-output`
    (e.g. one kept by benchmarks/pipeline.py --keep). Their URIs are read from that run's MLMD.
-2. Pipeline side: a fresh process calls components.trainer.run_fn with a tfx FnArgs over Transform's
-   train/eval splits and transform graph, the run's own TrainConfig (`--epochs`), and exports the
+2. Pipeline side: a fresh process calls components.trainer.run_fn with a tfx FnArgs over those
+   train/eval splits and the transform graph (which run_fn applies to the raw records), the run's own TrainConfig (`--epochs`), and exports the
    model as the Trainer does. Epoch ends are the wall times of the Trainer's TensorBoard summaries.
 3. Plain side: a fresh process builds the same model (models.build), batch and learning rate, reads
    ImportExampleGen's train/eval splits of the same run (the same records) with the source
@@ -42,12 +42,12 @@ def split_pattern(uri: str, split: str) -> str:
 
 
 def pipeline_side(spec: dict) -> dict:
-    """components.trainer.run_fn, as the Trainer calls it, over the run's Transform outputs."""
+    """components.trainer.run_fn, as the Trainer calls it, over the run's examples and transform graph."""
     from tfx import v1 as tfx
 
     from components import trainer
 
-    examples = spec["transformed_examples"]
+    examples = spec["examples"]
     fn_args = tfx.components.FnArgs(
         working_dir=spec["work"], train_files=[split_pattern(examples, "train")],
         eval_files=[split_pattern(examples, "eval")], transform_graph_path=spec["transform_graph"],
@@ -83,7 +83,7 @@ def plain_side(spec: dict) -> dict:
 
 
 def prepare(args, tmp: str) -> str:
-    """The output root of a finished `flowers run` whose Transform outputs the sides train on."""
+    """The output root of a finished `flowers run` whose examples and transform graph the sides use."""
     if args.pipeline_output:
         return os.path.abspath(args.pipeline_output)
     data = common.write_slice(args.data, args.limit, os.path.join(tmp, "data"))
@@ -124,13 +124,12 @@ def main() -> None:
         output = prepare(args, tmp)
         transform = common.component_outputs(output, "Transform")
         examples = common.component_outputs(output, "ImportExampleGen")["examples"]
-        # The run's own image size: the transformed pixels are fixed by it.
+        # The run's own image size: its transform graph is fixed to it.
         config = RunConfig(train=TrainConfig(model=args.model, image_size=args.image_size, epochs=args.epochs))
-        spec = {"transformed_examples": transform["transformed_examples"],
-                "transform_graph": transform["transform_graph"], "examples": examples,
+        spec = {"transform_graph": transform["transform_graph"], "examples": examples,
                 "trainer_config": config.trainer_config(), "stock_keras": args.stock_keras,
                 "hyperparameters": resolve_hyperparameters(config.trainer_config()),
-                "train_images": common.count_records([split_pattern(transform["transformed_examples"], "train")])}
+                "train_images": common.count_records([split_pattern(examples, "train")])}
         results: dict[str, list[dict]] = {"pipeline": [], "plain": []}
         for round_ in range(args.repeats):
             for side in ("pipeline", "plain"):

@@ -12,6 +12,7 @@ import tensorflow_transform as tft
 import models
 from components import signatures
 from components.transform import LABEL_KEY, PIXELS_KEY, augment, parse_pixels
+from data import flowers
 from models.schedules import ramp_callback
 from models.strategy import choose_strategy, mixed_precision_policy
 
@@ -38,26 +39,35 @@ def _record_files(patterns: list[str]) -> list[str]:
     return files
 
 
-def make_dataset(patterns: list[str], image_size: int, batch_size: int, training: bool,
+def make_dataset(patterns: list[str], image_size: int, batch_size: int, training: bool, transform,
                  augment_data: bool = True, random_crop: bool = False, seed: int | None = None,
                  drop_remainder: bool = False) -> tf.data.Dataset:
-    """Transformed examples → batches of (float32 pixels 0..255, int64 class).
+    """Raw examples → Transform's graph → batches of (float32 pixels 0..255, int64 class).
 
-    "Loading data fast": parallel interleaved reads, parse once and cache the uint8 pixels in
-    memory, then shuffle, augment (train split only), batch and prefetch per epoch.
+    `transform` maps a batch of raw features to Transform's outputs: the transform graph's layer
+    in run_fn (the graph that serving embeds). "Loading data fast": parallel interleaved reads,
+    each JPEG decoded once and its uint8 pixels cached in memory, then shuffle, augment (train
+    split only), batch and prefetch per epoch.
     """
     files = _record_files(patterns)
     compression = "GZIP" if files[0].endswith(".gz") else ""
-    spec = {PIXELS_KEY: tf.io.FixedLenFeature([], tf.string), LABEL_KEY: tf.io.FixedLenFeature([], tf.int64)}
+    # Shaped [1] as the schema declares them (curated, or inferred with infer_feature_shape):
+    # the transform graph's layer checks its inputs against that.
+    spec = {flowers.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string),
+            flowers.CLASS_KEY: tf.io.FixedLenFeature([1], tf.int64)}
 
-    def parse(serialized):
-        features = tf.io.parse_single_example(serialized, spec)
-        return parse_pixels(features[PIXELS_KEY], image_size), features[LABEL_KEY]
+    def transformed(serialized):
+        outputs = transform(tf.io.parse_example(serialized, spec))
+        pixels = tf.map_fn(lambda s: parse_pixels(s, image_size), outputs[PIXELS_KEY],
+                           fn_output_signature=tf.TensorSpec([image_size, image_size, 3], tf.uint8))
+        return pixels, outputs[LABEL_KEY]
 
     ds = tf.data.Dataset.from_tensor_slices(files).interleave(
         lambda f: tf.data.TFRecordDataset(f, compression_type=compression),
         num_parallel_calls=AUTOTUNE, deterministic=seed is not None)
-    ds = ds.map(parse, num_parallel_calls=AUTOTUNE).cache()
+    # Transform in batches (one graph call each; 64 measured faster than 16 or one by one), then
+    # cache single images.
+    ds = ds.batch(64).map(transformed, num_parallel_calls=AUTOTUNE, deterministic=seed is not None).unbatch().cache()
     if training:
         ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
         if augment_data:
@@ -119,10 +129,12 @@ def run_fn(fn_args) -> None:
 
     size = hp["image_size"]
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    train_ds = make_dataset(fn_args.train_files, size, global_batch, training=True,
+    transform = tf_transform_output.transform_features_layer()
+    train_ds = make_dataset(fn_args.train_files, size, global_batch, training=True, transform=transform,
                             augment_data=hp["augment"], random_crop=hp["random_crop"], seed=hp.get("seed"),
                             drop_remainder=kind == "tpu")
-    eval_ds = make_dataset(fn_args.eval_files, size, global_batch, training=False, drop_remainder=kind == "tpu")
+    eval_ds = make_dataset(fn_args.eval_files, size, global_batch, training=False, transform=transform,
+                           drop_remainder=kind == "tpu")
 
     with strategy.scope():
         model = models.build(hp["model"], size, len(hp["class_names"]), weights=hp["weights"])

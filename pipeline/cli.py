@@ -63,6 +63,8 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                         help="eval accuracy a model needs to be blessed (default %(default)s)")
     parser.add_argument("--max-regression", type=_fraction, default=defaults.max_regression,
                         help="how far below the last blessed model's accuracy a new one may be (default %(default)s)")
+    parser.add_argument("--patience", type=_positive_int(1),
+                        help="epochs without a better eval accuracy before training stops (default: the model's own)")
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
     parser.add_argument("--random-crop", action="store_true", help="add random crops to the augmentation")
     parser.add_argument("--seed", type=int, help="seed for repeatable training")
@@ -89,7 +91,8 @@ def config_from_args(args: argparse.Namespace):
     train = TrainConfig(model=args.model, image_size=args.image_size, epochs=args.epochs,
                         batch_size=args.batch_size, learning_rate=args.learning_rate,
                         weights=_weights_flag(args.weights), augment=not args.no_augment,
-                        random_crop=args.random_crop, seed=args.seed, tpu=args.tpu)
+                        random_crop=args.random_crop, seed=args.seed, tpu=args.tpu,
+                        early_stopping_patience=args.patience)
     return RunConfig(data=data, output=os.path.abspath(args.output),
                      serving_dir=os.path.abspath(args.serving_dir) if args.serving_dir else None,
                      infer_schema=args.infer_schema, min_accuracy=args.min_accuracy,

@@ -104,13 +104,16 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         examples=window_examples, schema=schema.outputs["schema"],
         preprocessing_fn=TRANSFORM_FN, custom_config={"image_size": config.train.image_size},
         # StatisticsGen already describes the data; Transform's own statistics would decode it twice.
-        disable_statistics=True)
+        disable_statistics=True,
+        # Only the graph: the Trainer runs it over the raw examples and caches the pixels, faster
+        # than writing and re-reading gzipped pixels (benchmarks/pipeline.py, input.py).
+        materialize=False)
     transform.add_upstream_node(gate)
     transform.add_upstream_node(record_check)
 
     trainer = tfx.components.Trainer(
         run_fn=TRAINER_FN,
-        examples=transform.outputs["transformed_examples"],
+        examples=window_examples,
         transform_graph=transform.outputs["transform_graph"],
         schema=schema.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=["train"]),

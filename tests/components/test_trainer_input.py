@@ -3,27 +3,27 @@ import numpy as np
 import tensorflow as tf
 
 from components.trainer import make_dataset, resolve_hyperparameters
-from components.transform import LABEL_KEY, PIXELS_KEY, decode_and_resize
+from components.transform import decode_and_resize, preprocessing_fn
 from data import flowers
 
 SIZE = 64
 
 
-def _write_transformed(path, shared_flowers, count=12):
-    """Transformed examples exactly as Transform writes them (gzipped tf.Examples of pixels + class)."""
-    records = flowers.read_records(str(shared_flowers))
+def _write_raw(path, shared_flowers, count=12):
+    """Raw records as ImportExampleGen writes them (gzipped, public layout); returns the pixels
+    Transform should make of each."""
+    records = tf.data.TFRecordDataset(flowers.list_record_files(str(shared_flowers))).take(count)
     stored = []
     with tf.io.TFRecordWriter(str(path), options="GZIP") as writer:
-        for _ in range(count):
-            record = next(records)
-            pixels = decode_and_resize(tf.constant(record["image"]), SIZE)
-            stored.append(pixels.numpy())
-            feature = {
-                PIXELS_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[tf.io.serialize_tensor(pixels).numpy()])),
-                LABEL_KEY: tf.train.Feature(int64_list=tf.train.Int64List(value=[record["class"]])),
-            }
-            writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+        for serialized in records.as_numpy_iterator():
+            writer.write(serialized)
+            stored.append(decode_and_resize(tf.constant(flowers.decode_example(serialized)["image"]), SIZE).numpy())
     return stored
+
+
+def _transform(features):
+    """What the transform graph's layer computes in run_fn: preprocessing_fn itself."""
+    return preprocessing_fn(features, {"image_size": SIZE})
 
 
 def _images(ds):
@@ -31,17 +31,17 @@ def _images(ds):
 
 
 def test_eval_split_is_never_augmented(tmp_path, shared_flowers):
-    stored = _write_transformed(tmp_path / "eval.gz", shared_flowers)
-    images = _images(make_dataset([str(tmp_path / "*.gz")], SIZE, 5, training=False, seed=1))
+    stored = _write_raw(tmp_path / "eval.gz", shared_flowers)
+    images = _images(make_dataset([str(tmp_path / "*.gz")], SIZE, 5, training=False, transform=_transform, seed=1))
     assert len(images) == len(stored)
     for got, want in zip(images, stored):
         np.testing.assert_array_equal(got, want.astype(np.float32))
 
 
 def test_train_split_is_augmented(tmp_path, shared_flowers):
-    stored = _write_transformed(tmp_path / "train.gz", shared_flowers)
-    plain = _images(make_dataset([str(tmp_path / "*.gz")], SIZE, 5, training=True, augment_data=False, seed=1))
-    augmented = _images(make_dataset([str(tmp_path / "*.gz")], SIZE, 5, training=True, seed=1))
+    stored = _write_raw(tmp_path / "train.gz", shared_flowers)
+    plain = _images(make_dataset([str(tmp_path / "*.gz")], SIZE, 5, training=True, transform=_transform, augment_data=False, seed=1))
+    augmented = _images(make_dataset([str(tmp_path / "*.gz")], SIZE, 5, training=True, transform=_transform, seed=1))
     as_set = lambda images: sorted(image.tobytes() for image in images)  # noqa: E731  (order is shuffled)
     assert as_set(plain) == as_set([s.astype(np.float32) for s in stored])  # shuffle only, same pixels
     assert len(set(as_set(augmented)) & set(as_set(plain))) < len(stored) // 2

@@ -26,6 +26,18 @@ def test_decode_and_resize_crops_the_centre_square_of_any_shape():
     assert pixels[..., 0].mean() > 240 and pixels[..., 2].mean() < 15  # only the red centre survives
 
 
+def test_photo_already_at_the_size_is_kept_exactly(shared_flowers):
+    """The resize is skipped at the photo's own size: the same pixels the antialiased resize gives."""
+    jpeg = next(flowers.read_records(str(shared_flowers)))["image"]
+    decoded = tf.io.decode_jpeg(jpeg, channels=3)
+    side = int(decoded.shape[0])
+    assert decoded.shape[1] == side  # the public set is square
+    pixels = decode_and_resize(tf.constant(jpeg), side).numpy()
+    np.testing.assert_array_equal(pixels, decoded.numpy())
+    resized = tf.image.resize(decoded, [side, side], antialias=True)
+    np.testing.assert_array_equal(pixels, tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8).numpy())
+
+
 def test_preprocessing_fn_outputs_pixels_and_label(shared_flowers):
     records = flowers.read_records(str(shared_flowers))
     batch = [next(records) for _ in range(3)]

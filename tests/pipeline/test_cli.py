@@ -25,9 +25,18 @@ def test_cli_model_choices_are_the_registry():
     (["--epochs", "-1"], "below the minimum of 1"),
     (["--image-size", "16"], "below the minimum of 32"),
     (["--min-accuracy", "1.5"], "outside 0..1"),
+    (["--patience", "0"], "below the minimum of 1"),
 ])
 def test_bad_flags_exit_2_with_the_valid_values(flags, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["run", *flags])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, patience", [([], 10), (["--patience", "3"], 3)])
+def test_patience_flag_reaches_the_trainer(tmp_path, flags, patience):
+    from components.trainer import resolve_hyperparameters
+
+    args = cli.build_parser().parse_args(["run", "--data", str(tmp_path), "--model", "squeezenet", *flags])
+    assert resolve_hyperparameters(cli.config_from_args(args).trainer_config())["early_stopping_patience"] == patience

@@ -66,7 +66,8 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patience", type=_positive_int(1),
                         help="epochs without a better eval accuracy before training stops (default: the model's own)")
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
-    parser.add_argument("--random-crop", action="store_true", help="add random crops to the augmentation")
+    parser.add_argument("--random-crop", action=argparse.BooleanOptionalAction,
+                        help="random crops in the augmentation (default: on for squeezenet, off for the others)")
     parser.add_argument("--seed", type=int, help="seed for repeatable training")
     parser.add_argument("--infer-schema", action="store_true",
                         help="let SchemaGen infer the schema instead of importing the curated one")

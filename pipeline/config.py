@@ -18,7 +18,7 @@ class TrainConfig:
     learning_rate: Optional[float] = None
     weights: Optional[str] = None
     augment: bool = True
-    random_crop: bool = False
+    random_crop: Optional[bool] = None  # None: the model's default (on for squeezenet)
     early_stopping_patience: Optional[int] = None  # None: the model's default, else 5
     seed: Optional[int] = None
     tpu: Optional[str] = None

@@ -40,3 +40,14 @@ def test_patience_flag_reaches_the_trainer(tmp_path, flags, patience):
 
     args = cli.build_parser().parse_args(["run", "--data", str(tmp_path), "--model", "squeezenet", *flags])
     assert resolve_hyperparameters(cli.config_from_args(args).trainer_config())["early_stopping_patience"] == patience
+
+
+@pytest.mark.parametrize("model, flags, random_crop", [
+    ("squeezenet", [], True), ("squeezenet", ["--no-random-crop"], False),
+    ("convnet", [], False), ("convnet", ["--random-crop"], True),
+])
+def test_random_crop_is_squeezenets_default_and_a_flag_overrides_it(tmp_path, model, flags, random_crop):
+    from components.trainer import resolve_hyperparameters
+
+    args = cli.build_parser().parse_args(["run", "--data", str(tmp_path), "--model", model, *flags])
+    assert resolve_hyperparameters(cli.config_from_args(args).trainer_config())["random_crop"] is random_crop

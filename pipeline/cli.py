@@ -207,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = sub.add_parser("predict", help="classify image files with the latest pushed model")
     predict.add_argument("images", nargs="+", metavar="IMAGE_OR_GLOB")
-    predict.add_argument("--model", help="SavedModel folder (default: the latest version under OUTPUT/serving)")
+    predict.add_argument("--model", help="SavedModel folder, or a serving folder of versions (its newest) "
+                                         "(default: the newest version under OUTPUT/serving)")
     predict.add_argument("--output", default=_default_config().output, help="output root of `flowers run` (default %(default)s)")
     predict.add_argument("--top-k", type=_positive_int(1), default=3)
     predict.add_argument("--json", action="store_true", help="print the predictions as one JSON object")

@@ -17,10 +17,14 @@ def expand(patterns: list[str]) -> list[str]:
 
 
 def find_model(model_dir: str | None, serving_root: str) -> str:
-    path = model_dir or latest_pushed_model(serving_root)
-    if not path or not os.path.exists(os.path.join(path, "saved_model.pb")):
+    """`model_dir` (a SavedModel folder, or a serving root: its newest version), else the newest
+    version under `serving_root`."""
+    path = model_dir or serving_root
+    if not os.path.exists(os.path.join(path, "saved_model.pb")):
+        path = latest_pushed_model(path)
+    if not path:
         raise FileNotFoundError(f"no pushed model in {model_dir or serving_root}: run `flowers run` first "
-                                "or pass --model DIR (a SavedModel folder)")
+                                "or pass --model DIR (a SavedModel folder, or a serving folder of versions)")
     return path
 
 

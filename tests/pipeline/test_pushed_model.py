@@ -1,7 +1,10 @@
 """The pushed model as its users meet it: TensorFlow alone, and `flowers predict`."""
 import json
+import os
 import subprocess
 import sys
+
+import pytest
 
 from data import flowers
 from tests.pipeline.runs import FLOWERS
@@ -49,3 +52,13 @@ def test_predict_reports_bad_files_and_still_predicts_the_rest(tiny_run, tmp_pat
     good, bad = result["predictions"]
     assert len(good["top"]) == 2 and good["top"][0][0] in flowers.CLASS_NAMES
     assert bad["path"].endswith("notes.txt") and bad["error"] == "not a decodable image"
+
+
+def test_model_flag_takes_a_version_or_a_serving_folder(tiny_run, tmp_path):
+    from pipeline.predict import find_model
+
+    pushed = tiny_run["summary"]["pushed_model_dir"]
+    assert find_model(pushed, str(tmp_path)) == pushed
+    assert find_model(os.path.dirname(pushed), str(tmp_path)) == pushed  # the newest version in it
+    with pytest.raises(FileNotFoundError, match=f"no pushed model in {tmp_path}"):
+        find_model(str(tmp_path), "unused")

@@ -40,21 +40,19 @@ def _record_files(patterns: list[str]) -> list[str]:
 
 
 def make_dataset(patterns: list[str], image_size: int, batch_size: int, training: bool, transform,
-                 augment_data: bool = True, random_crop: bool = False, seed: int | None = None,
+                 raw_spec: dict, augment_data: bool = True, random_crop: bool = False, seed: int | None = None,
                  drop_remainder: bool = False) -> tf.data.Dataset:
     """Raw examples → Transform's graph → batches of (float32 pixels 0..255, int64 class).
 
-    `transform` maps a batch of raw features to Transform's outputs: the transform graph's layer
-    in run_fn (the graph that serving embeds). "Loading data fast": parallel interleaved reads,
+    `transform` maps a batch of raw features, parsed with `raw_spec`, to Transform's outputs: in
+    run_fn the transform graph's layer and its raw feature spec (the graph that serving embeds). "Loading data fast": parallel interleaved reads,
     each JPEG decoded once and its uint8 pixels cached in memory, then shuffle, augment (train
     split only), batch and prefetch per epoch.
     """
     files = _record_files(patterns)
     compression = "GZIP" if files[0].endswith(".gz") else ""
-    # Shaped [1] as the schema declares them (curated, or inferred with infer_feature_shape):
-    # the transform graph's layer checks its inputs against that.
-    spec = {flowers.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string),
-            flowers.CLASS_KEY: tf.io.FixedLenFeature([1], tf.int64)}
+    # Only what preprocessing_fn reads: the other features are never decoded.
+    spec = {key: raw_spec[key] for key in (flowers.IMAGE_KEY, flowers.CLASS_KEY)}
 
     def transformed(serialized):
         outputs = transform(tf.io.parse_example(serialized, spec))
@@ -129,12 +127,12 @@ def run_fn(fn_args) -> None:
 
     size = hp["image_size"]
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    transform = tf_transform_output.transform_features_layer()
-    train_ds = make_dataset(fn_args.train_files, size, global_batch, training=True, transform=transform,
-                            augment_data=hp["augment"], random_crop=hp["random_crop"], seed=hp.get("seed"),
-                            drop_remainder=kind == "tpu")
-    eval_ds = make_dataset(fn_args.eval_files, size, global_batch, training=False, transform=transform,
-                           drop_remainder=kind == "tpu")
+    layer, raw_spec = tf_transform_output.transform_features_layer(), tf_transform_output.raw_feature_spec()
+    train_ds = make_dataset(fn_args.train_files, size, global_batch, training=True, transform=layer,
+                            raw_spec=raw_spec, augment_data=hp["augment"], random_crop=hp["random_crop"],
+                            seed=hp.get("seed"), drop_remainder=kind == "tpu")
+    eval_ds = make_dataset(fn_args.eval_files, size, global_batch, training=False, transform=layer,
+                           raw_spec=raw_spec, drop_remainder=kind == "tpu")
 
     with strategy.scope():
         model = models.build(hp["model"], size, len(hp["class_names"]), weights=hp["weights"])

@@ -143,6 +143,18 @@ def schema_file() -> str:
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema", "schema.pbtxt")
 
 
+def schema_feature_spec(path: str | None = None) -> dict:
+    """The parsing spec a schema implies (the curated one by default), as Transform derives it for
+    its graph: TFTransformOutput.raw_feature_spec() of a run with that schema."""
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+    from tensorflow_transform.tf_metadata import schema_utils
+
+    with open(path or schema_file()) as f:
+        schema = text_format.Parse(f.read(), schema_pb2.Schema())
+    return schema_utils.schema_as_feature_spec(schema).feature_spec
+
+
 def has_split_folders(path: str) -> bool:
     """True when `path` (or each span-N/ in it) holds train/ and eval/ folders of records: given
     splits, no hashing."""

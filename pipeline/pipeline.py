@@ -51,12 +51,12 @@ def example_gen(config: RunConfig, runtime_parameters: bool = False):
     base, _ = flowers.split_location(config.data)
     base = _param(runtime_parameters, DATA_PARAM, base, "directory of the TFRecords (the file pattern, "
                                                         "span folders and train/eval layout are fixed at compile time)")
-    if config.split_folders:
-        return tfx.components.ImportExampleGen(input_base=base, input_config=input_config(config))
-    output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
+    # Given train/eval folders are the splits; otherwise one folder is hash-split.
+    hash_split = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
         tfx.proto.SplitConfig.Split(name="train", hash_buckets=config.train_buckets),
         tfx.proto.SplitConfig.Split(name="eval", hash_buckets=config.eval_buckets),
     ]))
+    output_config = None if config.split_folders else hash_split
     return tfx.components.ImportExampleGen(input_base=base, input_config=input_config(config),
                                            output_config=output_config)
 

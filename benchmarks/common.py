@@ -27,8 +27,7 @@ DATA = SHARED / "flowers"  # the 2,932 real photos, 192x192 JPEG, public flowers
 FLOWERS = str(Path(sys.executable).with_name("flowers"))  # the installed `flowers` command
 AUTOTUNE = tf.data.AUTOTUNE
 # What a plain script parses from a raw record: the JPEG and the class index.
-RAW_SPEC = {flowers.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
-            flowers.CLASS_KEY: tf.io.FixedLenFeature([], tf.int64)}
+RAW_SPEC = {key: spec for key, spec in flowers.feature_spec().items() if key in (flowers.IMAGE_KEY, flowers.CLASS_KEY)}
 
 
 def hardware() -> str:
@@ -41,21 +40,32 @@ def compression_of(files: list[str]) -> str:
     return "GZIP" if files[0].endswith(".gz") else ""
 
 
+def copy_records(files: list[str], out_dir: str, shards: int, limit: int = 0,
+                 compression: str = "") -> tuple[list[str], int]:
+    """The records of `files` (the first `limit`, or all) round-robin into `shards` new files in
+    `out_dir`, GZIP-compressed with compression="GZIP"; returns (paths, records)."""
+    suffix = ".gz" if compression == "GZIP" else ""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = [os.path.join(out_dir, f"records-{i:05d}-of-{shards:05d}.tfrec{suffix}") for i in range(shards)]
+    writers = [tf.io.TFRecordWriter(path, options=compression or None) for path in paths]
+    records = tf.data.TFRecordDataset(files)
+    count = 0
+    for count, record in enumerate((records.take(limit) if limit else records).as_numpy_iterator(), 1):
+        writers[count % shards].write(record)
+    for writer in writers:
+        writer.close()
+    if count < limit:
+        raise ValueError(f"--limit {limit}: {files} hold only {count} records")
+    return paths, count
+
+
 def write_slice(data: str, limit: int, out_dir: str) -> str:
     """The first `limit` records of `data`, written round-robin into as many files as `data` has
     (outside the repo); `data` itself when `limit` is 0."""
     if not limit:
         return data
     files = flowers.list_record_files(data)
-    os.makedirs(out_dir, exist_ok=True)
-    writers = [tf.io.TFRecordWriter(os.path.join(out_dir, f"slice{i:02d}.tfrec")) for i in range(len(files))]
-    count = 0
-    for count, record in enumerate(tf.data.TFRecordDataset(files).take(limit).as_numpy_iterator(), 1):
-        writers[count % len(writers)].write(record)
-    for writer in writers:
-        writer.close()
-    if count < limit:
-        raise ValueError(f"--limit {limit}: {data} holds only {count} records")
+    copy_records(files, out_dir, len(files), limit)
     return out_dir
 
 
@@ -144,23 +154,16 @@ def epoch_figures(started: float, ends: list[float], train_images: int) -> dict:
             "first_ips": train_images / first, "steady_ips": train_images / steady if later else float("nan")}
 
 
-def component_outputs(output: str, component: str, pipeline_name: str = "flowers") -> dict[str, str]:
-    """{output key: URI} of the latest execution of `component` in the pipeline run under `output`."""
-    import ml_metadata as mlmd
-    from ml_metadata.proto import metadata_store_pb2
+def component_outputs(output: str, component: str) -> dict[str, str]:
+    """{output key: URI} of `component` in the latest pipeline run under `output`."""
+    from pipeline.config import RunConfig
+    from pipeline.summary import latest_run
 
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = os.path.join(output, "metadata.sqlite")
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    store = mlmd.MetadataStore(config)
-    node = store.get_context_by_type_and_name("node", f"{pipeline_name}.{component}")
-    if node is None:
-        raise LookupError(f"no {component} recorded under {output}")
-    execution = max(store.get_executions_by_context(node.id), key=lambda e: e.create_time_since_epoch)
-    events = [e for e in store.get_events_by_execution_ids([execution.id])
-              if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
-    uris = {a.id: a.uri for a in store.get_artifacts_by_id([e.artifact_id for e in events])}
-    return {e.path.steps[0].key: uris[e.artifact_id] for e in events if e.path.steps}
+    _, executions = latest_run(os.path.join(output, "metadata.sqlite"), RunConfig().pipeline_name)
+    for name, _, outputs in reversed(executions):
+        if name == component:
+            return {key: artifact.uri for key, artifact in outputs.items()}
+    raise LookupError(f"no {component} recorded under {output}")
 
 
 def directory_bytes(path: str) -> int:

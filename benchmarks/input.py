@@ -37,19 +37,6 @@ from components.transform import preprocessing_fn  # noqa: E402
 from data import flowers  # noqa: E402
 
 
-def write_gzip(raw_files: list[str], out_dir: str, shards: int) -> tuple[list[str], int]:
-    """The records round-robin into `shards` GZIP files, as ImportExampleGen writes a split;
-    returns (paths, records)."""
-    paths = [os.path.join(out_dir, f"data_tfrecord-{i:05d}-of-{shards:05d}.gz") for i in range(shards)]
-    writers = [tf.io.TFRecordWriter(p, options="GZIP") for p in paths]
-    count = 0
-    for count, record in enumerate(tf.data.TFRecordDataset(raw_files).as_numpy_iterator(), 1):
-        writers[count % shards].write(record)
-    for writer in writers:
-        writer.close()
-    return paths, count
-
-
 def best(passes) -> tuple[int, float]:
     """(images, seconds) of the fastest pass."""
     return min(passes, key=lambda p: p[1])
@@ -62,7 +49,8 @@ def measure_trainer(files: list[str], args, training: bool) -> tuple[tuple[int, 
 
     first, cached = [], []
     for _ in range(args.repeats):
-        ds = make_dataset(files, args.image_size, args.batch_size, training=training, transform=transform)
+        ds = make_dataset(files, args.image_size, args.batch_size, training=training, transform=transform,
+                          raw_spec=flowers.schema_feature_spec())
         first.append(common.images_per_second(ds))
         cached.append(common.images_per_second(ds))
     return best(first), best(cached)
@@ -88,8 +76,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-input-") as tmp:
-        source = flowers.list_record_files(common.write_slice(args.data, args.limit, os.path.join(tmp, "raw")))
-        files, count = write_gzip(source, tmp, args.shards)
+        files, count = common.copy_records(flowers.list_record_files(args.data), tmp, args.shards, args.limit,
+                                           compression="GZIP")
         size = sum(os.path.getsize(f) for f in files)
         raw = best([common.images_per_second(common.plain_dataset(files, args.image_size, args.batch_size,
                                                                   cache=False))

@@ -40,14 +40,14 @@ def _record_files(patterns: list[str]) -> list[str]:
 
 
 def make_dataset(patterns: list[str], image_size: int, batch_size: int, training: bool, transform,
-                 raw_spec: dict, augment_data: bool = True, random_crop: bool = False, seed: int | None = None,
+                 raw_spec: dict, augment_data: bool = True, random_crop: bool = False, saturation: bool = True, seed: int | None = None,
                  drop_remainder: bool = False) -> tf.data.Dataset:
     """Raw examples → Transform's graph → batches of (float32 pixels 0..255, int64 class).
 
     `transform` maps a batch of raw features, parsed with `raw_spec`, to Transform's outputs: in
     run_fn the transform graph's layer and its raw feature spec (the graph that serving embeds). "Loading data fast": parallel interleaved reads,
-    each JPEG decoded once and its uint8 pixels cached in memory, then shuffle, augment (train
-    split only), batch and prefetch per epoch.
+    each JPEG decoded once and its uint8 pixels cached in memory, then shuffle, batch, augment
+    (train split only, a batch at a time) and prefetch per epoch.
     """
     files = _record_files(patterns)
     compression = "GZIP" if files[0].endswith(".gz") else ""
@@ -68,16 +68,19 @@ def make_dataset(patterns: list[str], image_size: int, batch_size: int, training
     ds = ds.batch(64).map(transformed, num_parallel_calls=AUTOTUNE, deterministic=seed is not None).unbatch().cache()
     if training:
         ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
-        if augment_data:
-            ds = ds.map(lambda image, label: (augment(image, seed, random_crop), label), num_parallel_calls=AUTOTUNE)
-    ds = ds.map(lambda image, label: (tf.cast(image, tf.float32), label), num_parallel_calls=AUTOTUNE)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    if training and augment_data:
+        ds = ds.map(lambda images, labels: (augment(images, seed, random_crop, saturation), labels), num_parallel_calls=AUTOTUNE)
+    else:
+        ds = ds.map(lambda images, labels: (tf.cast(images, tf.float32), labels), num_parallel_calls=AUTOTUNE)
+    return ds.prefetch(AUTOTUNE)
 
 
 def resolve_hyperparameters(config: dict) -> dict:
     """The run's config over the model's own defaults (a None in the config means 'default')."""
     name = config["model"]
-    resolved = {"early_stopping_patience": 5, "random_crop": False, "weights": models.DEFAULT_WEIGHTS.get(name),
+    resolved = {"early_stopping_patience": 5, "random_crop": False, "saturation": True,
+                "weights": models.DEFAULT_WEIGHTS.get(name),
                 **models.TRAINING_DEFAULTS.get(name, {})}
     resolved.update({k: v for k, v in config.items() if v is not None})
     return resolved
@@ -130,6 +133,7 @@ def run_fn(fn_args) -> None:
     layer, raw_spec = tf_transform_output.transform_features_layer(), tf_transform_output.raw_feature_spec()
     train_ds = make_dataset(fn_args.train_files, size, global_batch, training=True, transform=layer,
                             raw_spec=raw_spec, augment_data=hp["augment"], random_crop=hp["random_crop"],
+                            saturation=hp["saturation"],
                             seed=hp.get("seed"), drop_remainder=kind == "tpu")
     eval_ds = make_dataset(fn_args.eval_files, size, global_batch, training=False, transform=layer,
                            raw_spec=raw_spec, drop_remainder=kind == "tpu")

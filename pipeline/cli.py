@@ -68,6 +68,8 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
     parser.add_argument("--random-crop", action=argparse.BooleanOptionalAction,
                         help="random crops in the augmentation (default: on for squeezenet, off for the others)")
+    parser.add_argument("--saturation", action=argparse.BooleanOptionalAction,
+                        help="random saturation in the augmentation (default: on, off for mobilenet_v2)")
     parser.add_argument("--seed", type=int, help="seed for repeatable training")
     parser.add_argument("--infer-schema", action="store_true",
                         help="let SchemaGen infer the schema instead of importing the curated one")
@@ -92,7 +94,7 @@ def config_from_args(args: argparse.Namespace):
     train = TrainConfig(model=args.model, image_size=args.image_size, epochs=args.epochs,
                         batch_size=args.batch_size, learning_rate=args.learning_rate,
                         weights=_weights_flag(args.weights), augment=not args.no_augment,
-                        random_crop=args.random_crop, seed=args.seed, tpu=args.tpu,
+                        random_crop=args.random_crop, saturation=args.saturation, seed=args.seed, tpu=args.tpu,
                         early_stopping_patience=args.patience)
     return RunConfig(data=data, output=os.path.abspath(args.output),
                      serving_dir=os.path.abspath(args.serving_dir) if args.serving_dir else None,

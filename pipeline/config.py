@@ -19,6 +19,7 @@ class TrainConfig:
     weights: Optional[str] = None
     augment: bool = True
     random_crop: Optional[bool] = None  # None: the model's default (on for squeezenet)
+    saturation: Optional[bool] = None  # None: the model's default (off for mobilenet_v2)
     early_stopping_patience: Optional[int] = None  # None: the model's default, else 5
     seed: Optional[int] = None
     tpu: Optional[str] = None

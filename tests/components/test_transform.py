@@ -53,12 +53,23 @@ def test_preprocessing_fn_outputs_pixels_and_label(shared_flowers):
         assert np.abs(pixels.astype(float) - expected.numpy()).mean() < 1.0
 
 
-def test_augment_changes_pixels_and_keeps_shape():
-    image = tf.cast(tf.random.stateless_uniform([64, 64, 3], [1, 2], 0, 256, tf.int32), tf.uint8)
-    changed = [not np.array_equal(augment(image, random_crop=True).numpy(), image.numpy()) for _ in range(5)]
-    assert any(changed)
-    assert augment(image, random_crop=True).shape == (64, 64, 3)
-    assert augment(image).dtype == tf.uint8
+def test_augment_changes_each_image_of_a_batch_its_own_way():
+    images = tf.cast(tf.random.stateless_uniform([8, 64, 64, 3], [1, 2], 0, 256, tf.int32), tf.uint8)
+    out = augment(images, random_crop=True).numpy()
+    assert out.shape == (8, 64, 64, 3) and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 255.0
+    assert all(not np.allclose(o, i) for o, i in zip(out, images.numpy().astype(np.float32)))
+    # Own random values per image: the same photo in every slot comes out in several versions.
+    same = augment(tf.repeat(images[:1], 8, axis=0), random_crop=True).numpy()
+    assert len({o.tobytes() for o in same}) > 1
+
+
+def test_augment_saturation_keeps_grey_pixels_and_flip_mirrors():
+    grey = tf.fill([4, 16, 16, 3], tf.constant(100, tf.uint8))
+    np.testing.assert_allclose(augment(grey).numpy(), 100.0, atol=1e-3)  # no colour to scale
+    ramp = tf.cast(tf.tile(tf.range(16)[None, None, :, None] * 10, [64, 16, 1, 3]), tf.uint8)
+    flipped = [np.array_equal(o, ramp.numpy()[0, :, ::-1].astype(np.float32)) for o in augment(ramp).numpy()]
+    assert 0 < sum(flipped) < 64  # a grey ramp: only the flip can change it, for some images only
 
 
 def test_truncated_jpeg_fails_in_decode():

@@ -42,12 +42,15 @@ def test_patience_flag_reaches_the_trainer(tmp_path, flags, patience):
     assert resolve_hyperparameters(cli.config_from_args(args).trainer_config())["early_stopping_patience"] == patience
 
 
-@pytest.mark.parametrize("model, flags, random_crop", [
-    ("squeezenet", [], True), ("squeezenet", ["--no-random-crop"], False),
-    ("convnet", [], False), ("convnet", ["--random-crop"], True),
+@pytest.mark.parametrize("model, flags, key, expected", [
+    ("squeezenet", [], "random_crop", True), ("squeezenet", ["--no-random-crop"], "random_crop", False),
+    ("convnet", [], "random_crop", False), ("convnet", ["--random-crop"], "random_crop", True),
+    ("mobilenet_v2", [], "saturation", False), ("mobilenet_v2", ["--saturation"], "saturation", True),
+    ("convnet", [], "saturation", True), ("convnet", ["--no-saturation"], "saturation", False),
 ])
-def test_random_crop_is_squeezenets_default_and_a_flag_overrides_it(tmp_path, model, flags, random_crop):
+def test_augmentation_follows_the_model_default_unless_a_flag_overrides_it(tmp_path, model, flags, key, expected):
+    """Random crops: on for squeezenet only; saturation: off for mobilenet_v2 only."""
     from components.trainer import resolve_hyperparameters
 
     args = cli.build_parser().parse_args(["run", "--data", str(tmp_path), "--model", model, *flags])
-    assert resolve_hyperparameters(cli.config_from_args(args).trainer_config())["random_crop"] is random_crop
+    assert resolve_hyperparameters(cli.config_from_args(args).trainer_config())[key] is expected

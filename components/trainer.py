@@ -40,14 +40,15 @@ def _record_files(patterns: list[str]) -> list[str]:
 
 
 def make_dataset(patterns: list[str], image_size: int, batch_size: int, training: bool, transform,
-                 raw_spec: dict, augment_data: bool = True, random_crop: bool = False, saturation: bool = True, seed: int | None = None,
-                 drop_remainder: bool = False) -> tf.data.Dataset:
+                 raw_spec: dict, augment_data: bool = True, random_crop: bool = False, saturation: bool = True,
+                 seed: int | None = None, drop_remainder: bool = False) -> tf.data.Dataset:
     """Raw examples → Transform's graph → batches of (float32 pixels 0..255, int64 class).
 
     `transform` maps a batch of raw features, parsed with `raw_spec`, to Transform's outputs: in
-    run_fn the transform graph's layer and its raw feature spec (the graph that serving embeds). "Loading data fast": parallel interleaved reads,
-    each JPEG decoded once and its uint8 pixels cached in memory, then shuffle, batch, augment
-    (train split only, a batch at a time) and prefetch per epoch.
+    run_fn the transform graph's layer and its raw feature spec (the graph that serving embeds).
+    "Loading data fast": parallel interleaved reads, each JPEG decoded once and its uint8 pixels
+    cached in memory, then shuffle, batch, augment (train split only, a batch at a time) and
+    prefetch per epoch.
     """
     files = _record_files(patterns)
     compression = "GZIP" if files[0].endswith(".gz") else ""
@@ -70,7 +71,8 @@ def make_dataset(patterns: list[str], image_size: int, batch_size: int, training
         ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if training and augment_data:
-        ds = ds.map(lambda images, labels: (augment(images, seed, random_crop, saturation), labels), num_parallel_calls=AUTOTUNE)
+        ds = ds.map(lambda images, labels: (augment(images, seed, random_crop, saturation), labels),
+                    num_parallel_calls=AUTOTUNE)
     else:
         ds = ds.map(lambda images, labels: (tf.cast(images, tf.float32), labels), num_parallel_calls=AUTOTUNE)
     return ds.prefetch(AUTOTUNE)

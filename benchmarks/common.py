@@ -151,6 +151,7 @@ def epoch_figures(started: float, ends: list[float], train_images: int) -> dict:
     later = [b - a for a, b in zip(ends, ends[1:])]
     steady = sum(later) / len(later) if later else float("nan")
     return {"epochs": len(ends), "train_images": train_images, "first_s": first, "steady_s": steady,
+            "epoch_s": [first, *later],
             "first_ips": train_images / first, "steady_ips": train_images / steady if later else float("nan")}
 
 

@@ -152,6 +152,8 @@ def main() -> None:
                      f"{r['steady_ips']:.0f}", f"{r['after_fit_s']:.1f}"])
     print(common.table(["side", "epoch 1 s (incl. build, tracing)", "epoch 1 images/s",
                         "epochs 2..N s (mean)", "epochs 2..N images/s", "export s"], rows))
+    for side, name in (("pipeline", "Trainer run_fn"), ("plain", "plain Keras model.fit")):
+        print(f"{name}, seconds per epoch: {' '.join(f'{s:.1f}' for s in best[side]['epoch_s'])}")
     ratio = best["pipeline"]["steady_ips"] / best["plain"]["steady_ips"]
     print(f"epoch 1 ratio (tracing and first read included on both sides): "
           f"{best['pipeline']['first_ips'] / best['plain']['first_ips']:.2f}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components.transform import PIXELS_KEY, parse_pixels
+from components.transform import PIXELS_KEY
 from data import flowers
 
 SERVING_IMAGES = "serving_default"
@@ -17,16 +17,14 @@ SERVING_EXAMPLES = "serving_examples"
 
 
 def export(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, export_dir: str,
-           image_size: int, class_names: list[str]) -> None:
+           class_names: list[str]) -> None:
     """Writes `model`, with the Transform graph in front of it, as a SavedModel."""
     model.tft_layer = tf_transform_output.transform_features_layer()  # tracked so it is saved
     names = tf.constant(class_names)
 
     def predict(raw_features: dict) -> dict:
-        transformed = model.tft_layer(raw_features)
-        pixels = tf.map_fn(lambda s: parse_pixels(s, image_size), transformed[PIXELS_KEY],
-                           fn_output_signature=tf.TensorSpec([image_size, image_size, 3], tf.uint8))
-        probabilities = tf.cast(model(tf.cast(pixels, tf.float32), training=False), tf.float32)
+        pixels = model.tft_layer(raw_features)[PIXELS_KEY]
+        probabilities = tf.cast(model(pixels, training=False), tf.float32)
         batch = tf.shape(probabilities)[0]
         return {
             "probabilities": probabilities,
@@ -34,13 +32,15 @@ def export(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, ex
             "class_names": tf.tile(names[tf.newaxis, :], [batch, 1]),
         }
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
+    # No AutoGraph: nothing here branches on tensors, and converting the Transform layer's code
+    # took half of the export (6.1 → 3.2 s for convnet, one profiled run).
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")], autograph=False)
     def serve_images(image_bytes):
         return predict({flowers.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
 
     raw_spec = {flowers.IMAGE_KEY: tf_transform_output.raw_feature_spec()[flowers.IMAGE_KEY]}
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")], autograph=False)
     def serve_examples(examples):
         return predict(tf.io.parse_example(examples, raw_spec))
 

@@ -11,7 +11,7 @@ import tensorflow_transform as tft
 
 import models
 from components import signatures
-from components.transform import LABEL_KEY, PIXELS_KEY, augment, parse_pixels
+from components.transform import LABEL_KEY, PIXELS_KEY, augment
 from data import flowers
 from models.schedules import ramp_callback
 from models.strategy import choose_strategy, mixed_precision_policy
@@ -57,9 +57,8 @@ def make_dataset(patterns: list[str], image_size: int, batch_size: int, training
 
     def transformed(serialized):
         outputs = transform(tf.io.parse_example(serialized, spec))
-        pixels = tf.map_fn(lambda s: parse_pixels(s, image_size), outputs[PIXELS_KEY],
-                           fn_output_signature=tf.TensorSpec([image_size, image_size, 3], tf.uint8))
-        return pixels, outputs[LABEL_KEY]
+        # Whole values 0..255: uint8 holds them exactly, in a quarter of the cache.
+        return tf.cast(outputs[PIXELS_KEY], tf.uint8), outputs[LABEL_KEY]
 
     ds = tf.data.Dataset.from_tensor_slices(files).interleave(
         lambda f: tf.data.TFRecordDataset(f, compression_type=compression),
@@ -150,4 +149,4 @@ def run_fn(fn_args) -> None:
     tf.io.gfile.makedirs(fn_args.model_run_dir)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "history.json"), "w") as f:
         json.dump({k: [float(x) for x in v] for k, v in history.history.items()}, f)
-    signatures.export(model, tf_transform_output, fn_args.serving_model_dir, size, list(hp["class_names"]))
+    signatures.export(model, tf_transform_output, fn_args.serving_model_dir, list(hp["class_names"]))

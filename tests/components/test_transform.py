@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from components.transform import LABEL_KEY, PIXELS_KEY, augment, decode_and_resize, parse_pixels, preprocessing_fn
+from components.transform import LABEL_KEY, PIXELS_KEY, augment, decode_and_resize, preprocessing_fn
 from data import flowers
 
 
@@ -47,8 +47,10 @@ def test_preprocessing_fn_outputs_pixels_and_label(shared_flowers):
     }
     out = preprocessing_fn(inputs, {"image_size": 96})
     assert out[LABEL_KEY].numpy().tolist() == [r["class"] for r in batch]
-    for serialized, record in zip(out[PIXELS_KEY].numpy(), batch):
-        pixels = parse_pixels(serialized, 96).numpy()
+    assert out[PIXELS_KEY].shape == (3, 96, 96, 3) and out[PIXELS_KEY].dtype == tf.float32
+    for pixels, record in zip(out[PIXELS_KEY].numpy(), batch):
+        # Whole values 0..255, so the Trainer's uint8 cache holds them exactly.
+        np.testing.assert_array_equal(pixels, np.clip(np.round(pixels), 0, 255))
         expected = tf.image.resize(tf.io.decode_jpeg(record["image"]), [96, 96], antialias=True)
         assert np.abs(pixels.astype(float) - expected.numpy()).mean() < 1.0
 

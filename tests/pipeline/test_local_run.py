@@ -1,8 +1,12 @@
 """The whole TFX chain, run for real on tiny data by the `flowers` command."""
+import glob
 import os
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_model_analysis as tfma
+
+from components.evaluation import ACCURACY
 
 from data import flowers
 from tests.pipeline.runs import TINY_FLAGS, flowers_run
@@ -28,6 +32,13 @@ def test_every_component_ran_and_a_model_was_pushed(tiny_run):
     assert os.listdir(os.path.dirname(pushed)) == [os.path.basename(pushed)]  # no staging left behind
     assert 0.0 <= summary["accuracy"] <= 1.0
     assert set(summary["per_class_accuracy"]) == set(flowers.CLASS_NAMES)
+
+
+def test_evaluator_computes_only_the_configured_metrics(tiny_run):
+    """Not the model's compiled accuracy and loss, which made TFMA load the Keras model per combiner."""
+    [evaluation] = glob.glob(os.path.join(str(tiny_run["output"]), "pipeline", "Evaluator", "evaluation", "*"))
+    names = {kv.key.name for m in tfma.load_metrics(evaluation) for kv in m.metric_keys_and_values}
+    assert names == {ACCURACY, "example_count"}, names
 
 
 def test_progress_lines_name_each_component(tiny_run):

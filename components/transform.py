@@ -1,4 +1,4 @@
-"""Transform: JPEG bytes → fixed-size uint8 pixels; label passed through. Plus train-only augmentation.
+"""Transform: JPEG bytes → fixed-size pixels; label passed through. Plus train-only augmentation.
 
 The same graph runs in the Trainer's input pipeline and at serving time (the SavedModel embeds
 it), so a photo is decoded and resized exactly as in training. Transform only exports the graph

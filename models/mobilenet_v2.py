@@ -9,7 +9,8 @@ layers = tf.keras.layers
 # The head reads the frozen base at three depths, not only its last layer: mid-level features
 # (textures, petal shapes) carry what the ImageNet-specific top drops. Measured with the base's
 # features computed once, on a validation cut of the train split (3 seeds, README "Benchmarks"):
-# last layer only 0.890, these three 0.910, one more mid-level tap no better.
+# last layer only 0.890, these three 0.910, one more mid-level tap no better; batch norm over the
+# pooled features (the three depths differ in scale) 0.905 → 0.916, better on every seed.
 FEATURE_LAYERS = ("block_13_expand_relu", "block_16_expand_relu", "out_relu")
 
 
@@ -28,6 +29,7 @@ def build(image_size: int, num_classes: int, weights: str | None = None) -> tf.k
     # training=False keeps BatchNorm on its ImageNet statistics even if the base is later
     # unfrozen for fine-tuning.
     x = layers.Concatenate()([layers.GlobalAveragePooling2D()(tap) for tap in features(x, training=False)])
+    x = layers.BatchNormalization()(x)
     x = layers.Dropout(0.2)(x)
     x = layers.Dense(num_classes)(x)
     outputs = probabilities(x)

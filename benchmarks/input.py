@@ -49,7 +49,7 @@ def measure_trainer(files: list[str], args, training: bool) -> tuple[tuple[int, 
 
     first, cached = [], []
     for _ in range(args.repeats):
-        ds = make_dataset(files, args.image_size, args.batch_size, training=training, transform=transform,
+        ds = make_dataset(files, args.batch_size, training=training, transform=transform,
                           raw_spec=flowers.schema_feature_spec())
         first.append(common.images_per_second(ds))
         cached.append(common.images_per_second(ds))

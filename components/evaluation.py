@@ -36,7 +36,7 @@ def eval_config(min_accuracy: float, max_regression: float) -> tfma.EvalConfig:
         ])],
         # Only the metrics above. TFMA would add the model's compiled ones (accuracy, loss) by default,
         # loading the Keras model once per metrics combiner to compute them: 6 loads, 7 s of the 11 s
-        # the Evaluator took on 2 cores, and twice that with a baseline, for figures nothing reads.
+        # the Evaluator took on 2 cores, for figures nothing reads.
         options=tfma.Options(include_default_metrics=BoolValue(value=False)),
     )
 

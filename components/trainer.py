@@ -39,7 +39,7 @@ def _record_files(patterns: list[str]) -> list[str]:
     return files
 
 
-def make_dataset(patterns: list[str], image_size: int, batch_size: int, training: bool, transform,
+def make_dataset(patterns: list[str], batch_size: int, training: bool, transform,
                  raw_spec: dict, augment_data: bool = True, random_crop: bool = False, saturation: bool = True,
                  seed: int | None = None, drop_remainder: bool = False) -> tf.data.Dataset:
     """Raw examples → Transform's graph → batches of (float32 pixels 0..255, int64 class).
@@ -132,11 +132,11 @@ def run_fn(fn_args) -> None:
     size = hp["image_size"]
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     layer, raw_spec = tf_transform_output.transform_features_layer(), tf_transform_output.raw_feature_spec()
-    train_ds = make_dataset(fn_args.train_files, size, global_batch, training=True, transform=layer,
+    train_ds = make_dataset(fn_args.train_files, global_batch, training=True, transform=layer,
                             raw_spec=raw_spec, augment_data=hp["augment"], random_crop=hp["random_crop"],
                             saturation=hp["saturation"],
                             seed=hp.get("seed"), drop_remainder=kind == "tpu")
-    eval_ds = make_dataset(fn_args.eval_files, size, global_batch, training=False, transform=layer,
+    eval_ds = make_dataset(fn_args.eval_files, global_batch, training=False, transform=layer,
                            raw_spec=raw_spec, drop_remainder=kind == "tpu")
 
     with strategy.scope():

@@ -36,7 +36,7 @@ def _images(ds):
 
 def test_eval_split_is_never_augmented(tmp_path, shared_flowers):
     stored = _write_raw(tmp_path / "eval.gz", shared_flowers)
-    images = _images(make_dataset([str(tmp_path / "*.gz")], SIZE, 5, training=False, **TRANSFORM, seed=1))
+    images = _images(make_dataset([str(tmp_path / "*.gz")], 5, training=False, **TRANSFORM, seed=1))
     assert len(images) == len(stored)
     for got, want in zip(images, stored):
         np.testing.assert_array_equal(got, want.astype(np.float32))
@@ -44,8 +44,8 @@ def test_eval_split_is_never_augmented(tmp_path, shared_flowers):
 
 def test_train_split_is_augmented(tmp_path, shared_flowers):
     stored = _write_raw(tmp_path / "train.gz", shared_flowers)
-    plain = _images(make_dataset([str(tmp_path / "*.gz")], SIZE, 5, training=True, **TRANSFORM, augment_data=False, seed=1))
-    augmented = _images(make_dataset([str(tmp_path / "*.gz")], SIZE, 5, training=True, **TRANSFORM, seed=1))
+    plain = _images(make_dataset([str(tmp_path / "*.gz")], 5, training=True, **TRANSFORM, augment_data=False, seed=1))
+    augmented = _images(make_dataset([str(tmp_path / "*.gz")], 5, training=True, **TRANSFORM, seed=1))
     as_set = lambda images: sorted(image.tobytes() for image in images)  # noqa: E731  (order is shuffled)
     assert as_set(plain) == as_set([s.astype(np.float32) for s in stored])  # shuffle only, same pixels
     assert len(set(as_set(augmented)) & set(as_set(plain))) < len(stored) // 2

@@ -7,7 +7,6 @@ import tensorflow as tf
 import tensorflow_model_analysis as tfma
 
 from components.evaluation import ACCURACY
-
 from data import flowers
 from tests.pipeline.runs import TINY_FLAGS, flowers_run
 

@@ -5,10 +5,6 @@
 Prints model, epochs, eval accuracy (overall and per class), Trainer wall time, whole-run time and
 the hardware. The eval split is the pipeline's own hash split (1 record in 5), never tuned on.
 """
-import os
-
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-
 import argparse  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
@@ -20,18 +16,18 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from benchmarks import common  # noqa: E402  (first: it quiets TensorFlow's start-up log)
 import models  # noqa: E402
-from pipeline import cli, local  # noqa: E402
+from pipeline import flags, local  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    cli.add_run_flags(parser)
+    flags.add_run_flags(parser)
     parser.set_defaults(data=str(common.DATA), output=None)
     args = parser.parse_args()
-    if args.weights is None and models.DEFAULT_WEIGHTS.get(args.model) == "imagenet":
+    if args.weights is None and models.training_defaults(args.model)["weights"] == "imagenet":
         args.weights = str(common.SHARED / "weights")  # offline copy of the ImageNet weights
     args.output = args.output or tempfile.mkdtemp(prefix=f"bench-{args.model}-")
-    summary = local.run(cli.config_from_args(args), report=lambda line: print(line, flush=True))
+    summary = local.run(flags.config_from_args(args), report=lambda line: print(line, flush=True))
     trainer = next(c for c in summary["components"] if c["name"] == "Trainer")
     history = json.loads((Path(summary["tensorboard_dir"]) / "history.json").read_text())
     print("\n| model | image size | epochs run | eval accuracy | Trainer s | whole run s | hardware |")

@@ -1,14 +1,15 @@
 """What the benchmarks share: the hardware line, where the data is, a slice of it, the plain tf.data
 reader of the source material, epoch timing and a pipeline run's artifacts read back from MLMD.
 
-Each script sets TF_USE_LEGACY_KERAS before importing this module (and TensorFlow).
+Each script imports this module before anything that loads TensorFlow.
 """
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import components  # noqa: E402,F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 
 import glob  # noqa: E402
 import json  # noqa: E402

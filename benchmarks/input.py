@@ -19,8 +19,6 @@ Last line: ratio = Trainer epoch 1 (uncached, augmented) images/s ÷ raw decode 
 """
 import os
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-
 import argparse  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402

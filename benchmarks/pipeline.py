@@ -21,8 +21,6 @@ Last line: ratio = flowers run wall time ÷ plain script wall time (target ≤ 1
 """
 import os
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-
 import argparse  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402

@@ -22,8 +22,6 @@ includes its validation pass on both sides; images/s counts train images.
 """
 import os
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-
 import argparse  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402

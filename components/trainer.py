@@ -79,10 +79,7 @@ def make_dataset(patterns: list[str], batch_size: int, training: bool, transform
 
 def resolve_hyperparameters(config: dict) -> dict:
     """The run's config over the model's own defaults (a None in the config means 'default')."""
-    name = config["model"]
-    resolved = {"early_stopping_patience": 5, "random_crop": False, "saturation": True,
-                "weights": models.DEFAULT_WEIGHTS.get(name),
-                **models.TRAINING_DEFAULTS.get(name, {})}
+    resolved = models.training_defaults(config["model"])
     resolved.update({k: v for k, v in config.items() if v is not None})
     return resolved
 

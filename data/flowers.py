@@ -155,6 +155,18 @@ def schema_feature_spec(path: str | None = None) -> dict:
     return schema_utils.schema_as_feature_spec(schema).feature_spec
 
 
+def class_names(schema) -> list[str]:
+    """The class names in class-index order: the values of the `label` feature's string domain in a
+    schema (tensorflow_metadata Schema proto), which lists them in that order."""
+    (label,) = [f for f in schema.feature if f.name == LABEL_KEY]
+    if label.HasField("string_domain"):
+        return list(label.string_domain.value)
+    domains = {d.name: d for d in schema.string_domain}
+    if label.domain not in domains:
+        raise ValueError(f"the schema gives feature {LABEL_KEY!r} no string domain: no class names")
+    return list(domains[label.domain].value)
+
+
 def has_split_folders(path: str) -> bool:
     """True when `path` (or each span-N/ in it) holds train/ and eval/ folders of records: given
     splits, no hashing."""

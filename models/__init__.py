@@ -1,59 +1,48 @@
-"""Model registry: architecture name -> builder, plus per-model training defaults.
+"""Model registry: architecture name -> builder, and every model's training defaults in one table.
 
 Every builder has the signature build(image_size, num_classes, weights) and returns an
 uncompiled tf.keras.Model taking float32 pixels in 0..255 (input "image") and returning
 float32 class probabilities (output layer "probabilities").
+
+Importing this package is cheap (no TensorFlow): the CLI reads MODEL_NAMES for its flags, and a
+builder's module is imported only when that model is built.
 """
-from typing import Callable
+from __future__ import annotations
 
-import tensorflow as tf
+import importlib
 
-from models import convnet, dense, mobilenet_v2, squeezenet, xception
-
-Builder = Callable[[int, int, "str | None"], tf.keras.Model]
-
-MODELS: dict[str, Builder] = {
-    "convnet": convnet.build,
-    "dense": dense.build,
-    "mobilenet_v2": mobilenet_v2.build,
-    "squeezenet": squeezenet.build,
-    "xception": xception.build,
-}
-MODEL_NAMES = tuple(sorted(MODELS))
+MODEL_NAMES = ("convnet", "dense", "mobilenet_v2", "squeezenet", "xception")
 DEFAULT_MODEL = "convnet"
 
-# Weights each model is meant to start from (None: trained from scratch).
-DEFAULT_WEIGHTS: dict[str, str | None] = {
-    "convnet": None,
-    "dense": None,
-    "mobilenet_v2": "imagenet",
-    "squeezenet": None,
-    "xception": "imagenet",
+# What every model trains with unless its row below says otherwise (for Adam).
+COMMON_DEFAULTS: dict = {
+    "weights": None,  # None: trained from scratch
+    "batch_size": 32,
+    "early_stopping_patience": 5,
+    "random_crop": False,
+    "saturation": True,
+    "lr_ramp": None,  # None: the fixed learning_rate
 }
 
-# Recommended hyperparameters (for Adam) when the user gives none. For xception,
-# learning_rate is the peak of its lr_ramp (see models.schedules.ramp_callback); scale
-# max_lr by the number of replicas when the global batch grows on TPU/multi-GPU.
+# Per-model recommended settings over COMMON_DEFAULTS. With an lr_ramp, learning_rate is only the
+# value a user's --learning-rate replaces (the ramp wins otherwise, models.schedules); scale max_lr
+# by the number of replicas when the global batch grows on TPU/multi-GPU.
 TRAINING_DEFAULTS: dict[str, dict] = {
-    "dense": {"learning_rate": 1e-4, "batch_size": 32, "epochs": 10},
-    "convnet": {"learning_rate": 1e-3, "batch_size": 32, "epochs": 20},
-    # From scratch, as the codelab: 35 epochs with a decaying LR; validation accuracy is noisy
-    # epoch to epoch, so early stopping waits longer than for the others.
+    "dense": {"learning_rate": 1e-4, "epochs": 10},
+    "convnet": {"learning_rate": 1e-3, "epochs": 20},
+    # From scratch, as the source material: 35 epochs with a ramped, then decaying LR. Validation
+    # accuracy is noisy epoch to epoch, so early stopping waits longer than for the others; random
+    # crops keep it from overfitting the training photos.
     "squeezenet": {
-        "learning_rate": 3e-3, "batch_size": 32, "epochs": 35, "early_stopping_patience": 10,
-        # Random crops too: without them it overfits (train 0.91-0.96, eval 0.74-0.78 at 192 px); with
-        # them 0.826 in 35 epochs (README, Benchmarks).
-        "random_crop": True,
+        "learning_rate": 3e-3, "epochs": 35, "early_stopping_patience": 10, "random_crop": True,
         "lr_ramp": {"start_lr": 1e-3, "max_lr": 3e-3, "min_lr": 1e-4,
                     "ramp_epochs": 3, "sustain_epochs": 2, "decay": 0.9},
     },
-    # Only the head trains, fast: a validation cut of the train split peaked between epochs 13 and 19
-    # (README, Benchmarks); early stopping (patience 5) ends it sooner when eval accuracy stalls.
-    # No saturation jitter: frozen ImageNet features keep colour, which tells dandelions from daisies;
-    # greying and oversaturating cost the head 1.5 points on that validation cut.
-    "mobilenet_v2": {"learning_rate": 1e-3, "batch_size": 32, "epochs": 20, "saturation": False},
+    # Only the head trains on the frozen base. No saturation jitter: frozen ImageNet features keep
+    # colour, which tells dandelions from daisies.
+    "mobilenet_v2": {"weights": "imagenet", "learning_rate": 1e-3, "epochs": 20, "saturation": False},
     "xception": {
-        "learning_rate": 2e-4, "batch_size": 16, "epochs": 12,
+        "weights": "imagenet", "learning_rate": 2e-4, "batch_size": 16, "epochs": 12,
         # Gentle start so the random head's large gradients don't wreck pretrained features.
         "lr_ramp": {"start_lr": 1e-5, "max_lr": 2e-4, "min_lr": 1e-5,
                     "ramp_epochs": 4, "sustain_epochs": 0, "decay": 0.8},
@@ -61,12 +50,18 @@ TRAINING_DEFAULTS: dict[str, dict] = {
 }
 
 
-def build(name: str, image_size: int, num_classes: int,
-          weights: str | None = None) -> tf.keras.Model:
-    """Build model `name`; weights=None means random initialisation (see DEFAULT_WEIGHTS)."""
-    try:
-        builder = MODELS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown model {name!r}; valid names: {', '.join(MODEL_NAMES)}") from None
-    return builder(image_size, num_classes, weights)
+def training_defaults(name: str) -> dict:
+    """Every training setting of model `name` (COMMON_DEFAULTS under its own row)."""
+    _check_name(name)
+    return {**COMMON_DEFAULTS, **TRAINING_DEFAULTS[name]}
+
+
+def build(name: str, image_size: int, num_classes: int, weights: str | None = None):
+    """Build model `name` (a tf.keras.Model); weights=None means random initialisation."""
+    _check_name(name)
+    return importlib.import_module(f"models.{name}").build(image_size, num_classes, weights)
+
+
+def _check_name(name: str) -> None:
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown model {name!r}; valid names: {', '.join(MODEL_NAMES)}")

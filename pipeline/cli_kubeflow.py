@@ -6,13 +6,15 @@ import dataclasses
 import json
 import sys
 
-from pipeline.cli import MODEL_NAMES, _default_config, _fraction, _positive_int, add_run_flags, config_from_args
+from models import MODEL_NAMES
+from pipeline.flags import add_run_flags, config_from_args, default_config, fraction, positive_int
+
 
 def _accelerator(text: str) -> tuple[str, int]:
     kind, _, count = text.partition(":")
     if not kind:
         raise argparse.ArgumentTypeError(f"{text!r}: expected TYPE[:COUNT], e.g. nvidia.com/gpu:1")
-    return kind, _positive_int(1)(count or "1")
+    return kind, positive_int(1)(count or "1")
 
 
 def _kubeflow_config(args: argparse.Namespace):
@@ -54,22 +56,22 @@ def _package(args: argparse.Namespace) -> str:
 
 
 def _run_values(args: argparse.Namespace) -> dict:
-    from pipeline import kubeflow
+    from pipeline import deploy
 
-    return kubeflow.parameter_values(_package(args), data=args.data, epochs=args.epochs, model=args.model,
+    return deploy.parameter_values(_package(args), data=args.data, epochs=args.epochs, model=args.model,
                                      min_accuracy=args.min_accuracy)
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    from pipeline import kubeflow
+    from pipeline import deploy
 
     if args.vertex:
-        result = kubeflow.submit_vertex(_package(args), _run_values(args), experiment=args.experiment,
+        result = deploy.submit_vertex(_package(args), _run_values(args), experiment=args.experiment,
                                         run_name=args.run_name, pipeline_root=args.pipeline_root,
                                         project=args.project, region=args.region,
                                         service_account=args.service_account)
     else:
-        result = kubeflow.submit(_package(args), args.host, experiment=args.experiment or kubeflow.DEFAULT_EXPERIMENT,
+        result = deploy.submit(_package(args), args.host, experiment=args.experiment or deploy.DEFAULT_EXPERIMENT,
                                  run_name=args.run_name, values=_run_values(args), pipeline_root=args.pipeline_root,
                                  namespace=args.namespace, service_account=args.service_account)
     print(json.dumps(result, sort_keys=True))
@@ -77,20 +79,20 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from pipeline import kubeflow
+    from pipeline import deploy
 
     try:  # before any file or network: a wrong cron is a usage error
-        kubeflow.check_cron(args.cron, vertex=args.vertex)
-    except kubeflow.CronError as error:
+        deploy.check_cron(args.cron, vertex=args.vertex)
+    except deploy.CronError as error:
         print(f"flowers schedule: error: {error}", file=sys.stderr)
         return 2
     if args.vertex:
-        result = kubeflow.schedule_vertex(_package(args), args.cron, _run_values(args), name=args.name,
+        result = deploy.schedule_vertex(_package(args), args.cron, _run_values(args), name=args.name,
                                           pipeline_root=args.pipeline_root, project=args.project,
                                           region=args.region, service_account=args.service_account)
     else:
-        result = kubeflow.schedule(_package(args), args.cron, args.host,
-                                   experiment=args.experiment or kubeflow.DEFAULT_EXPERIMENT, name=args.name,
+        result = deploy.schedule(_package(args), args.cron, args.host,
+                                   experiment=args.experiment or deploy.DEFAULT_EXPERIMENT, name=args.name,
                                    values=_run_values(args), pipeline_root=args.pipeline_root,
                                    namespace=args.namespace, service_account=args.service_account)
     print(json.dumps(result, sort_keys=True))
@@ -112,9 +114,9 @@ def _add_server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="Vertex AI: region (default: $GOOGLE_CLOUD_REGION, else us-central1)")
     overrides = parser.add_argument_group("run-time parameters (default: as compiled)")
     overrides.add_argument("--data", help="TFRecord directory, gs://...")
-    overrides.add_argument("--epochs", type=_positive_int(1))
+    overrides.add_argument("--epochs", type=positive_int(1))
     overrides.add_argument("--model", choices=MODEL_NAMES)
-    overrides.add_argument("--min-accuracy", type=_fraction)
+    overrides.add_argument("--min-accuracy", type=fraction)
 
 
 def add_kubeflow_commands(sub) -> None:
@@ -123,7 +125,7 @@ def add_kubeflow_commands(sub) -> None:
     add_run_flags(compile_)
     compile_.add_argument("--output", dest="package",
                           help="compiled file (default flowers_pipeline.yaml, or .json with --vertex)")
-    compile_.set_defaults(output=_default_config().output)  # config_from_args reads it; unused on a cluster
+    compile_.set_defaults(output=default_config().output)  # config_from_args reads it; unused on a cluster
     compile_.add_argument("--image", help="container image every step runs: the Dockerfile's, pushed "
                                           "(default flowers-tfx:latest)")
     compile_.add_argument("--pipeline-root", required=True,

@@ -6,12 +6,21 @@ import os
 from typing import Optional
 
 from data import flowers
+from models import DEFAULT_MODEL
+
+# Run-time parameters of a compiled pipeline (create_pipeline(..., runtime_parameters=True)): a run
+# can change them without recompiling. TFX 1.16's KubeflowV2 compiler only honours a
+# RuntimeParameter that is a component's whole exec property (one nested in a dict or proto is
+# silently compiled as a serialized object), so the Trainer and Evaluator take whole JSON documents.
+DATA_PARAM = "data"  # ImportExampleGen input_base: the records' directory
+TRAINER_PARAM = "trainer_config"  # Trainer custom_config: TrainConfig as JSON (model, epochs, ...)
+EVAL_PARAM = "eval_config"  # Evaluator eval_config: tfma.EvalConfig as JSON (min accuracy, ...)
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """What the Trainer needs; sent to it whole as `custom_config` (None: the model's default)."""
 
-    model: str = "convnet"
+    model: str = DEFAULT_MODEL
     image_size: int = 192
     epochs: Optional[int] = None
     batch_size: Optional[int] = None

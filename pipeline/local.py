@@ -2,28 +2,18 @@
 SQLite under the output root."""
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import logging
 import os
-import re
 import time
-from typing import Callable, Iterator
 
-from absl import logging as absl_logging
 from tfx import v1 as tfx
 
 from data import flowers
 from pipeline import retrain as retrain_check
 from pipeline.config import RunConfig
+from pipeline.console import Reporter, logging_to
+from pipeline.lock import output_lock
 from pipeline.pipeline import create_pipeline
 from pipeline.summary import read_summary
-
-Reporter = Callable[[str], None]
-
-
-class RunInProgressError(RuntimeError):
-    """Another run holds the output root."""
 
 
 def paths(config: RunConfig) -> dict[str, str]:
@@ -59,89 +49,6 @@ def data_bytes(path: str) -> int:
     return sum(tf.io.gfile.stat(f).length for f in flowers.check_location(path))
 
 
-@contextlib.contextmanager
-def output_lock(output: str) -> Iterator[None]:
-    """One run per output root: two would interleave writes to the same MLMD and serving dir."""
-    os.makedirs(output, exist_ok=True)
-    with open(os.path.join(output, ".lock"), "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "another process"
-            raise RunInProgressError(f"another flowers run ({holder}) is using {output}; wait for it "
-                                     "to finish or pass a different --output") from None
-        lock.truncate(0)
-        lock.write(f"pid {os.getpid()}")
-        lock.flush()
-        try:
-            yield
-        finally:
-            lock.truncate(0)
-
-
-# The project's own loggers: their INFO lines (Trainer epochs, data warnings) reach the console.
-_OUR_LOGGERS = {"flowers", "components", "pipeline", "data", "models"}
-
-
-class _Progress(logging.Handler):
-    """Turns TFX's and the Trainer's log lines into one short line per step for the console."""
-
-    _PATTERNS = [
-        (re.compile(r"Component (\S+) is running"), "running"),
-        (re.compile(r"Component (\S+) is finished"), "finished"),
-    ]
-
-    def __init__(self, report: Reporter):
-        super().__init__(logging.INFO)
-        self.report = report
-        self.started: dict[str, float] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if record.name.split(".")[0] in _OUR_LOGGERS:
-            if record.levelno >= logging.INFO:
-                self.report(f"    {message}" if record.levelno == logging.INFO else f"    {record.levelname}: {message}")
-            return
-        for pattern, state in self._PATTERNS:
-            match = pattern.search(message)
-            if not match:
-                continue
-            name = match.group(1)
-            if state == "running":
-                self.started[name] = time.time()
-                self.report(f"  {name} ...")
-            else:
-                self.report(f"  {name} done in {time.time() - self.started.get(name, time.time()):.1f}s")
-
-
-@contextlib.contextmanager
-def _logging_to(log_file: str, report: Reporter) -> Iterator[None]:
-    """Full INFO log to a file; only progress lines and the project's warnings to the console.
-
-    Handlers installed earlier (TFX and Beam call basicConfig) are set aside for the run, so the
-    console is not flooded with executor protos.
-    """
-    root = logging.getLogger()
-    file_handler = logging.FileHandler(log_file)
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    tf_logger = logging.getLogger("tensorflow")  # has a console handler of its own
-    saved = (root.handlers[:], root.level, absl_logging.get_verbosity(), tf_logger.handlers[:])
-    root.handlers[:] = [file_handler, _Progress(report)]
-    root.setLevel(logging.INFO)
-    # Through absl's own flag, not setLevel: TensorFlow's SavedModel export saves and restores
-    # absl's verbosity, and a bare setLevel would be lost there, silencing the rest of the run.
-    absl_logging.set_verbosity(absl_logging.INFO)
-    tf_logger.handlers[:] = []
-    try:
-        yield
-    finally:
-        root.handlers[:], level, absl_level, tf_logger.handlers[:] = saved
-        root.setLevel(level)
-        absl_logging.set_verbosity(absl_level)
-        file_handler.close()
-
-
 def run(config: RunConfig, report: Reporter = print) -> dict:
     """Runs the whole pipeline and returns its summary (see pipeline.summary.read_summary)."""
     flowers.check_location(config.data)
@@ -173,7 +80,7 @@ def _run_locked(config: RunConfig, report: Reporter) -> dict:
         config, where["pipeline_root"], beam_args(config.beam_workers, data_bytes(config.data)),
         tfx.orchestration.metadata.sqlite_metadata_connection_config(where["metadata"]))
     started = time.time()
-    with _logging_to(log_file, report):
+    with logging_to(log_file, report):
         tfx.orchestration.LocalDagRunner().run(pipeline)
     summary = read_summary(where["metadata"], config.pipeline_name)
     summary.update(pipeline_root=where["pipeline_root"], serving_dir=os.path.abspath(config.serving_root),

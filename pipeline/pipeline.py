@@ -13,18 +13,11 @@ from components.anomalies_gate import AnomaliesGate
 from components.record_check import RecordCheck
 from components.evaluation import eval_config
 from data import flowers
-from pipeline.config import RunConfig
+from pipeline.config import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM, RunConfig
 
 TRANSFORM_FN = "components.transform.preprocessing_fn"
 TRAINER_FN = "components.trainer.run_fn"
 
-# Run-time parameters of a compiled pipeline (create_pipeline(..., runtime_parameters=True)): a run
-# can change them without recompiling. TFX 1.16's KubeflowV2 compiler only honours a
-# RuntimeParameter that is a component's whole exec property (one nested in a dict or proto is
-# silently compiled as a serialized object), so the Trainer and Evaluator take whole JSON documents.
-DATA_PARAM = "data"  # ImportExampleGen input_base: the records' directory
-TRAINER_PARAM = "trainer_config"  # Trainer custom_config: TrainConfig as JSON (model, epochs, ...)
-EVAL_PARAM = "eval_config"  # Evaluator eval_config: tfma.EvalConfig as JSON (min accuracy, ...)
 
 
 def _param(enabled: bool, name: str, value, description: str, to_text=str):

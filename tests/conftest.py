@@ -1,8 +1,9 @@
 """Shared fixtures. TF_USE_LEGACY_KERAS must be set before any test module imports TensorFlow."""
 import os
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import components  # noqa: E402,F401  (sets TF_USE_LEGACY_KERAS before any test module imports TensorFlow)
 
 from pathlib import Path  # noqa: E402
 

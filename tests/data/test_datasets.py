@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from data import flowers
 from data.flowers import CLASS_NAMES, LABELS_FILE, default_data_dir, feature_spec, list_record_files, read_records
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -53,3 +55,17 @@ def test_shared_flowers_records(shared_flowers):
         assert tuple(ex["size"]) == (192, 192)
         assert ex["label"].decode() == CLASS_NAMES[ex["class"]]
         assert ex["one_hot_class"].argmax() == ex["class"]
+
+
+def test_class_names_come_from_the_schemas_label_domain_in_order():
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    named = text_format.Parse('feature { name: "label" type: BYTES domain: "label" } '
+                              'string_domain { name: "label" value: "b" value: "a" value: "c" }', schema_pb2.Schema())
+    inline = text_format.Parse('feature { name: "label" type: BYTES string_domain { value: "x" value: "w" } }',
+                               schema_pb2.Schema())
+    assert flowers.class_names(named) == ["b", "a", "c"]
+    assert flowers.class_names(inline) == ["x", "w"]
+    with pytest.raises(ValueError, match="no class names"):
+        flowers.class_names(text_format.Parse('feature { name: "label" type: BYTES }', schema_pb2.Schema()))

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from pipeline import cli
-from pipeline.pipeline import TRAINER_PARAM
+from pipeline.config import TRAINER_PARAM
 from tests.kubeflow.recorder import kfp_answer, serving
 
 

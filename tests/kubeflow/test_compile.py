@@ -11,8 +11,9 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from components.evaluation import accuracy_gate
-from pipeline import kubeflow
-from pipeline.pipeline import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM, create_pipeline
+from pipeline import deploy, kubeflow
+from pipeline.config import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM
+from pipeline.pipeline import create_pipeline
 from tests.kubeflow.conftest import IMAGE, PIPELINE_ROOT, TRAINER, cluster_config
 
 RESOLVER = "latest_blessed_model_resolver"
@@ -159,8 +160,8 @@ def test_parameter_values_edit_the_compiled_documents(compiled):
     import tensorflow_model_analysis as tfma
 
     package = compiled["summary"]["package"]
-    assert kubeflow.parameter_values(package) == {}
-    values = kubeflow.parameter_values(package, data="gs://b/new/", epochs=3, model="dense", min_accuracy=0.8)
+    assert deploy.parameter_values(package) == {}
+    values = deploy.parameter_values(package, data="gs://b/new/", epochs=3, model="dense", min_accuracy=0.8)
     assert values[DATA_PARAM] == "gs://b/new"
     train = json.loads(values[TRAINER_PARAM])
     assert train == {**compiled["config"].trainer_config(), "epochs": 3, "model": "dense", "weights": None}
@@ -169,9 +170,9 @@ def test_parameter_values_edit_the_compiled_documents(compiled):
     assert threshold.value_threshold.lower_bound.value == 0.8
     assert threshold.change_threshold.absolute.value == -compiled["config"].max_regression  # kept
     with pytest.raises(ValueError, match="path on this machine"):
-        kubeflow.parameter_values(package, data="/home/me/records")
+        deploy.parameter_values(package, data="/home/me/records")
     # The Vertex AI package declares the same parameters.
-    assert kubeflow.compiled_parameters(compiled["vertex"]["package"]) == compiled["summary"]["parameters"]
+    assert deploy.compiled_parameters(compiled["vertex"]["package"]) == compiled["summary"]["parameters"]
 
 
 def test_credentials_in_the_environment_stay_out_of_the_compiled_files(tmp_path, monkeypatch):

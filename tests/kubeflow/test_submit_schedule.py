@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from pipeline import cli, kubeflow
+from pipeline import cli, deploy
 from pipeline.pipeline import DATA_PARAM, TRAINER_PARAM
 from tests.kubeflow.conftest import PIPELINE_ROOT
 from tests.kubeflow.recorder import kfp_answer, serving, vertex_answer
@@ -21,10 +21,10 @@ def test_submit_sends_the_package_and_the_changed_parameters(compiled, monkeypat
     token = tmp_path / "token"
     token.write_text("secret-token")
     monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(token))  # KFP's convention for a token file
-    values = kubeflow.parameter_values(package, data="gs://bucket/more-flowers", epochs=3)
+    values = deploy.parameter_values(package, data="gs://bucket/more-flowers", epochs=3)
     with serving(kfp_answer(pipeline_exists=False)) as server:
         monkeypatch.setenv("KF_PIPELINES_ENDPOINT", server.url)  # host from KFP's own variable
-        result = kubeflow.submit(package, experiment="nightly", run_name="flowers test", values=values,
+        result = deploy.submit(package, experiment="nightly", run_name="flowers test", values=values,
                                  pipeline_root="gs://other/root")
     assert result["run_id"] == "run-1"
     [experiment] = server.find("POST", "/experiments")
@@ -46,7 +46,7 @@ def test_submit_sends_the_package_and_the_changed_parameters(compiled, monkeypat
 def test_schedule_uploads_the_package_and_creates_a_recurring_run(compiled, pipeline_exists):
     package = compiled["summary"]["package"]
     with serving(kfp_answer(pipeline_exists)) as server:
-        result = kubeflow.schedule(package, "0 0 3 * * *", server.url,
+        result = deploy.schedule(package, "0 0 3 * * *", server.url,
                                    values={DATA_PARAM: "gs://bucket/flowers"})
     upload_route = "/pipelines/upload_version" if pipeline_exists else "/pipelines/upload?"
     [upload] = server.find("POST", upload_route)
@@ -73,15 +73,15 @@ def test_schedule_uploads_the_package_and_creates_a_recurring_run(compiled, pipe
     ("0 0 3 * * mon;", False, "'mon;' is not a cron field"),
 ])
 def test_wrong_cron_is_refused_with_the_fix(cron, vertex, message):
-    with pytest.raises(kubeflow.CronError) as error:
-        kubeflow.check_cron(cron, vertex=vertex)
+    with pytest.raises(deploy.CronError) as error:
+        deploy.check_cron(cron, vertex=vertex)
     assert message in str(error.value)
 
 
 @pytest.mark.parametrize("cron, vertex", [("0 0 3 * * *", False), ("0 3 * * 1-5", True),
                                           ("TZ=Europe/Paris 0 3 * * *", True)])
 def test_right_cron_passes(cron, vertex):
-    assert kubeflow.check_cron(cron, vertex=vertex) == cron
+    assert deploy.check_cron(cron, vertex=vertex) == cron
 
 
 def test_cli_five_field_cron_exits_2_before_any_request(compiled, capsys):
@@ -110,9 +110,9 @@ def vertex_server(monkeypatch):
 
 def test_vertex_submit_and_schedule_send_the_pipeline_job(compiled, vertex_server):
     package = compiled["vertex"]["package"]
-    values = kubeflow.parameter_values(package, model="dense")
-    submitted = kubeflow.submit_vertex(package, values, run_name="flowers-test", project="p", region="europe-west4")
-    scheduled = kubeflow.schedule_vertex(package, "0 3 * * *", values, project="p", region="europe-west4")
+    values = deploy.parameter_values(package, model="dense")
+    submitted = deploy.submit_vertex(package, values, run_name="flowers-test", project="p", region="europe-west4")
+    scheduled = deploy.schedule_vertex(package, "0 3 * * *", values, project="p", region="europe-west4")
     assert submitted["pipeline_job"].endswith("/pipelineJobs/job-1")
     assert scheduled == {"schedule": "projects/p/locations/europe-west4/schedules/sched-1", "cron": "0 3 * * *"}
 

@@ -45,12 +45,8 @@ def trainable_count(model: tf.keras.Model) -> int:
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 
 
-def test_registry_covers_every_model():
-    assert models.MODEL_NAMES == tuple(sorted(models.MODELS))
+def test_every_registered_model_is_tested_here():
     assert set(models.MODEL_NAMES) == set(CASES)
-    assert set(models.TRAINING_DEFAULTS) == set(models.MODEL_NAMES)
-    assert set(models.DEFAULT_WEIGHTS) == set(models.MODEL_NAMES)
-    assert models.DEFAULT_MODEL in models.MODELS
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -40,8 +40,8 @@ def test_callback_sets_optimizer_lr():
 
 
 def test_training_defaults_shape():
-    for name, defaults in models.TRAINING_DEFAULTS.items():
-        assert {"learning_rate", "batch_size", "epochs"} <= set(defaults), name
-    ramp = models.TRAINING_DEFAULTS["xception"]["lr_ramp"]
+    for name in models.MODEL_NAMES:
+        assert {"learning_rate", "batch_size", "epochs"} <= set(models.training_defaults(name)), name
+    ramp = models.training_defaults("xception")["lr_ramp"]
     assert isinstance(ramp_callback(**ramp), tf.keras.callbacks.LearningRateScheduler)
     assert 1e-4 <= ramp["max_lr"] <= 5e-4 and 3 <= ramp["ramp_epochs"] <= 5

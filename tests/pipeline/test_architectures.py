@@ -11,6 +11,8 @@ import tensorflow as tf
 from data import flowers
 from tests.pipeline.runs import flowers_run
 
+pytestmark = pytest.mark.e2e  # runs whole pipelines
+
 # name -> (weights file, the base's first convolution: frozen or fine-tuned, it tells which happened)
 FAMILIES = {
     "squeezenet": (None, None),

@@ -5,6 +5,8 @@ import tensorflow as tf
 from data import flowers
 from tests.pipeline.runs import flowers_run
 
+pytestmark = pytest.mark.e2e  # runs whole pipelines
+
 
 def _edited(serialized: bytes, edit) -> bytes:
     example = tf.train.Example.FromString(serialized)

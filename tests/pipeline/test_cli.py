@@ -3,7 +3,6 @@ import subprocess
 
 import pytest
 
-import models
 from pipeline import cli
 from tests.pipeline.runs import FLOWERS
 
@@ -14,10 +13,6 @@ def test_help_lists_the_subcommands():
         assert command in out
     data_help = subprocess.run([FLOWERS, "data", "--help"], capture_output=True, text=True, check=True).stdout
     assert "synth" in data_help and "convert" in data_help
-
-
-def test_cli_model_choices_are_the_registry():
-    assert tuple(cli.MODEL_NAMES) == models.MODEL_NAMES
 
 
 @pytest.mark.parametrize("flags, message", [

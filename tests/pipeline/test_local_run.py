@@ -6,9 +6,13 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 
+import pytest
+
 from components.evaluation import ACCURACY
 from data import flowers
 from tests.pipeline.runs import TINY_FLAGS, flowers_run
+
+pytestmark = pytest.mark.e2e  # runs whole pipelines
 
 EXPECTED_COMPONENTS = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
                        "AnomaliesGate", "RecordCheck", "Transform", "Trainer", "Evaluator", "Pusher"}

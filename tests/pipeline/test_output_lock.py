@@ -1,7 +1,7 @@
 """Two runs on one output root would interleave MLMD and serving writes: the second must refuse."""
 import pytest
 
-from pipeline.local import RunInProgressError, output_lock
+from pipeline.lock import RunInProgressError, output_lock
 
 
 def test_second_run_on_the_same_output_refuses(tmp_path):

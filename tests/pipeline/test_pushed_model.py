@@ -9,6 +9,8 @@ import pytest
 from data import flowers
 from tests.pipeline.runs import FLOWERS
 
+pytestmark = pytest.mark.e2e  # runs whole pipelines
+
 # Loads the model in a fresh interpreter where importing any project package fails.
 TF_ONLY = """
 import importlib.abc, os, sys

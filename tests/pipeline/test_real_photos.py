@@ -6,6 +6,8 @@ import tensorflow as tf
 from data import flowers
 from tests.pipeline.runs import flowers_run
 
+pytestmark = pytest.mark.e2e  # runs whole pipelines
+
 TRAIN_RECORDS = 60
 
 

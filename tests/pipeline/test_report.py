@@ -11,6 +11,8 @@ from PIL import Image
 from pipeline.summary import read_summary
 from tests.pipeline.runs import FLOWERS
 
+pytestmark = pytest.mark.e2e  # runs whole pipelines
+
 SECTIONS = ["Training", "Evaluation", "Eval images", "Data", "Lineage"]
 PNGS = ["training.png", "confusion.png", "eval_images.png", "classes.png"]
 # Appended to a copy of the page: once everything has loaded, writes what a person would see

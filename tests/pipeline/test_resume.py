@@ -3,7 +3,11 @@ import os
 import signal
 import subprocess
 
+import pytest
+
 from tests.pipeline.runs import FLOWERS, TINY_FLAGS, flowers_run, user_env
+
+pytestmark = pytest.mark.e2e  # runs whole pipelines
 
 UPSTREAM = ("ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomaliesGate",
             "RecordCheck", "Transform")

@@ -19,6 +19,8 @@ import tensorflow as tf
 from data import flowers
 from tests.pipeline.runs import FLOWERS, TINY_FLAGS, flowers_run, user_env
 
+pytestmark = pytest.mark.e2e  # runs whole pipelines
+
 # Enough epochs and records for a model clearly better than chance at 64 px; --spans 2 is the
 # window the first two retrains train on.
 MAX_REGRESSION = 0.1

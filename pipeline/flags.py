@@ -1,0 +1,101 @@
+"""The flags every command that runs the pipeline shares (run, retrain, compile), and the
+flag-value parsers of the `flowers` command. Imports neither TensorFlow nor TFX: `flowers --help`
+and flag errors stay instant."""
+from __future__ import annotations
+
+import argparse
+import os
+
+from models import MODEL_NAMES
+
+
+def positive_int(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below the minimum of {minimum}")
+        return value
+    return parse
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.01:  # 1.01: 'never bless', a deliberate way to test the gate
+        raise argparse.ArgumentTypeError(f"{value} is outside 0..1")
+    return value
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    from data.flowers import default_data_dir
+
+    defaults = default_config()
+    parser.add_argument("--data", default=default_data_dir(),
+                        help="TFRecord folder or glob, local or gs:// (default: the embedded synthetic set); "
+                             "a folder with train/ and eval/ sub-folders uses them as the splits; one with "
+                             "span-1/, span-2/, ... reads the newest span")
+    parser.add_argument("--spans", type=positive_int(1), default=defaults.spans,
+                        help="train and evaluate on the newest N spans ingested so far, a rolling window "
+                             "(default %(default)s)")
+    parser.add_argument("--model", default=defaults.train.model, choices=MODEL_NAMES,
+                        help="architecture (default %(default)s)")
+    parser.add_argument("--epochs", type=positive_int(1), help="training epochs (default: the model's own)")
+    parser.add_argument("--batch-size", type=positive_int(1), help="per-replica batch (default: the model's own)")
+    parser.add_argument("--learning-rate", type=float, help="fixed learning rate (default: the model's own schedule)")
+    parser.add_argument("--image-size", type=positive_int(32), default=defaults.train.image_size,
+                        help="square side in pixels, >= 32 (default %(default)s)")
+    parser.add_argument("--weights", help="imagenet | none | PATH to a .h5 file or a folder of them "
+                                          "(default: imagenet for mobilenet_v2 and xception)")
+    parser.add_argument("--min-accuracy", type=fraction, default=defaults.min_accuracy,
+                        help="eval accuracy a model needs to be blessed (default %(default)s)")
+    parser.add_argument("--max-regression", type=fraction, default=defaults.max_regression,
+                        help="how far below the last blessed model's accuracy a new one may be (default %(default)s)")
+    parser.add_argument("--patience", type=positive_int(1),
+                        help="epochs without a better eval accuracy before training stops (default: the model's own)")
+    parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    parser.add_argument("--random-crop", action=argparse.BooleanOptionalAction,
+                        help="random crops in the augmentation (default: on for squeezenet, off for the others)")
+    parser.add_argument("--saturation", action=argparse.BooleanOptionalAction,
+                        help="random saturation in the augmentation (default: on, off for mobilenet_v2)")
+    parser.add_argument("--seed", type=int, help="seed for repeatable training")
+    parser.add_argument("--infer-schema", action="store_true",
+                        help="let SchemaGen infer the schema instead of importing the curated one")
+    parser.add_argument("--tpu", help="TPU name or grpc:// address (default: none; GPUs and CPU are found)")
+    parser.add_argument("--output", default=defaults.output, help="output root: pipeline artifacts, MLMD, logs "
+                                                                 "(default %(default)s)")
+    parser.add_argument("--serving-dir", help="where blessed models are pushed (default OUTPUT/serving)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON on the last line")
+
+
+def default_config():
+    from pipeline.config import RunConfig
+    return RunConfig()
+
+
+def config_from_args(args: argparse.Namespace):
+    """Flags → RunConfig (paths made absolute, so every component sees the same ones)."""
+    from data import flowers
+    from pipeline.config import RunConfig, TrainConfig
+
+    data = args.data if "://" in args.data else os.path.abspath(args.data)
+    train = TrainConfig(model=args.model, image_size=args.image_size, epochs=args.epochs,
+                        batch_size=args.batch_size, learning_rate=args.learning_rate,
+                        weights=weights_flag(args.weights), augment=not args.no_augment,
+                        random_crop=args.random_crop, saturation=args.saturation, seed=args.seed, tpu=args.tpu,
+                        early_stopping_patience=args.patience)
+    return RunConfig(data=data, output=os.path.abspath(args.output),
+                     serving_dir=os.path.abspath(args.serving_dir) if args.serving_dir else None,
+                     infer_schema=args.infer_schema, min_accuracy=args.min_accuracy,
+                     max_regression=args.max_regression, split_folders=flowers.has_split_folders(data),
+                     span_folders=flowers.has_span_folders(data), spans=args.spans, train=train)
+
+
+def weights_flag(value: str | None) -> str | None:
+    if value is None or value in ("imagenet", "none") or "://" in value:
+        return value
+    return os.path.abspath(value)

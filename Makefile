@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha25
 # Keras 2 (tf_keras) for every process: TFX 1.16's Transform layer and Trainer need it.
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: install browser run test clean
+.PHONY: install browser run test shared clean
 
 install: $(STAMP)
 
@@ -29,6 +29,11 @@ run: install
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The real photos and ImageNet weights the tests and benchmarks read (../shared, or $FLOWERS_SHARED),
+# downloaded from their public origins and verified. Needs the internet.
+shared: install
+	$(BIN)/flowers data fetch $(ARGS)
 
 clean:
 	rm -rf outputs .pytest_cache

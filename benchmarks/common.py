@@ -22,8 +22,9 @@ from pathlib import Path  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from data import flowers  # noqa: E402
+from data.fetch import shared_dir  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = shared_dir()  # ../shared beside the checkout, or $FLOWERS_SHARED
 DATA = SHARED / "flowers"  # the 2,932 real photos, 192x192 JPEG, public flowers layout
 FLOWERS = str(Path(sys.executable).with_name("flowers"))  # the installed `flowers` command
 AUTOTUNE = tf.data.AUTOTUNE

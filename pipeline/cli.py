@@ -101,6 +101,12 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_fetch(args: argparse.Namespace) -> int:
+    from data import fetch
+
+    return fetch.main(args.dest, args.mirror)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowers", description="Train, check and ship a flower classifier with TFX.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -143,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--size", type=positive_int(32), default=192)
     convert.add_argument("--shards", type=positive_int(1), default=16)
     convert.set_defaults(func=cmd_data_convert)
+    fetch = data_sub.add_parser("fetch", help="download the public flower photos and ImageNet weights, verify, "
+                                              "convert: what the tests and benchmarks read")
+    fetch.add_argument("--dest", help="default $FLOWERS_SHARED, else ../shared beside the checkout")
+    fetch.add_argument("--mirror", help="fetch every file by its name from this URL (http(s):// or file://) "
+                                        "instead of its origin; hashes are checked all the same")
+    fetch.set_defaults(func=cmd_data_fetch)
 
     add_kubeflow_commands(sub)
     return parser

@@ -9,20 +9,21 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+from data.fetch import shared_dir  # noqa: E402
+
+SHARED = shared_dir()  # ../shared beside the checkout, or $FLOWERS_SHARED (`make shared` fills it)
 
 
 @pytest.fixture(scope="session")
 def shared_flowers() -> Path:
-    """The 2,932 real photos as TFRecords beside the checkout (CI has them: never skipped)."""
+    """The real flower photos as TFRecords (CI has them beside the checkout: never skipped)."""
     path = SHARED / "flowers"
-    assert path.is_dir(), f"{path} is missing: tests read real photos from ../shared beside the repo"
+    assert path.is_dir(), f"{path} is missing: tests read real photos from there: run `make shared`"
     return path
 
 
 @pytest.fixture(scope="session")
 def shared_weights() -> Path:
     path = SHARED / "weights"
-    assert path.is_dir(), f"{path} is missing: tests read ImageNet weights from ../shared beside the repo"
+    assert path.is_dir(), f"{path} is missing: tests read ImageNet weights from there: run `make shared`"
     return path

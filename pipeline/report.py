@@ -30,7 +30,7 @@ h1 { margin-top: 24px; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 4px
 table { border-collapse: collapse; margin: 8px 0 16px; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }
 th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; } code { background: #f4f4f4; padding: 1px 4px; word-break: break-all; }
-.verdict { font-size: 17px; } .yes { color: #1a7f37; font-weight: bold; } .no { color: #c62828; font-weight: bold; }
+.verdict { font-size: 17px; } .error { white-space: pre-wrap; } .yes { color: #1a7f37; font-weight: bold; } .no { color: #c62828; font-weight: bold; }
 nav a { margin-right: 14px; } .row { display: flex; gap: 32px; align-items: center; flex-wrap: wrap; }
 """
 
@@ -76,6 +76,10 @@ def _page(summary: dict, sections: list[tuple[str, str]]) -> str:
         f'pushed to <code>{html.escape(summary["pushed_model_dir"])}</code>' if summary["pushed"] else "nothing pushed")
     if summary["accuracy"] is not None:
         verdict = f"Eval accuracy <b>{summary['accuracy']:.3f}</b> · {verdict}"
+    if summary.get("failed"):  # first: why the run stopped (AnomaliesGate, RecordCheck, ...)
+        failed = summary["failed"]
+        verdict = (f'<span class="no">Run failed</span> at <b>{html.escape(failed["component"])}</b>: '
+                   f'<span class="error">{html.escape(failed["error"] or "see the run log")}</span><br>{verdict}')
     nav = " ".join(f'<a href="#{_anchor(title)}">{title}</a>' for title, _ in sections)
     body = "\n".join(f'<section id="{_anchor(title)}">\n<h2>{title}</h2>\n{content}\n</section>'
                      for title, content in sections)

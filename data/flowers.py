@@ -75,11 +75,14 @@ def decode_example(serialized: bytes) -> dict:
 
 
 def _is_glob(path: str) -> bool:
-    """True for a pattern; a folder whose name holds *, ? or [ (`flowers [v2]`) is taken literally.
-    A trailing slash names a folder: no file system call (none reaches gs:// offline, at compile time)."""
+    """True for a pattern; a local folder whose name holds *, ? or [ (`flowers [v2]`) is taken
+    literally. A trailing slash names a folder. A gs:// pattern is one without asking the bucket
+    (none is reachable offline, at compile time)."""
     import tensorflow as tf
 
-    return any(ch in path for ch in "*?[") and not (path.endswith("/") or tf.io.gfile.isdir(path))
+    if not any(ch in path for ch in "*?[") or path.endswith("/"):
+        return False
+    return "://" in path or not tf.io.gfile.isdir(path)
 
 
 def glob_escape(path: str) -> str:
@@ -156,15 +159,16 @@ def span_width(path: str, warn=None) -> int:
     bad = [e for e in spans if not e[len("span-"):].isdigit()]
     if bad:
         raise DataLocationError(
-            f"span folders in {path} must be named span-N, N a whole number: {', '.join(sorted(bad))} "
-            "is not (TFX's ImportExampleGen numbers every span-* folder; rename or move it)")
+            f"span folders in {path} must be named span-N, N a whole number; not so: {', '.join(sorted(bad))} "
+            "(TFX's ImportExampleGen numbers every span-* folder: rename or move these)")
     numbers = {e: e[len("span-"):] for e in spans}
     padded = sorted(e for e, n in numbers.items() if len(n) > 1 and n.startswith("0"))
     widths = {len(n) for n in numbers.values()}
     if padded and len(widths) > 1:
         raise DataLocationError(
-            f"span folders in {path} mix zero-padded and other widths ({', '.join(sorted(spans))}): give every "
-            f"span number the same number of digits (e.g. {padded[0]} with span-{'1'.zfill(len(numbers[padded[0]]))})")
+            f"span folders in {path} mix zero-padded and other widths ({', '.join(sorted(spans))}): TFX's "
+            "ImportExampleGen reads zero-padded span numbers of one width only; rename them to one width "
+            "(e.g. span-01, span-02, span-10)")
     ignored = sorted(set(entries) - set(spans))
     if ignored and warn:
         warn(f"not read (only span-N/ folders are): {', '.join(os.path.join(root, e) for e in ignored)}")

@@ -91,7 +91,6 @@ def check_records(config: RunConfig, report: Reporter) -> int:
 def _prepare(config: RunConfig, report: Reporter) -> None:
     """What a run holding the lock does first: the data's layout, and any staging folder an
     interrupted push left in the serving folder (no other run can be pushing now)."""
-    report(f"flowers run: model {config.train.model}, data {config.data}")
     flowers.check_location(config.data, warn=lambda message: report(f"  data warning: {message}"))
     for folder in atomic_pusher.remove_stale_staging(os.path.abspath(config.serving_root)):
         report(f"  removed {folder}, left by a push that was interrupted")
@@ -101,6 +100,7 @@ def run(config: RunConfig, report: Reporter = print) -> dict:
     """Runs the whole pipeline and returns its summary (see pipeline.summary.read_summary). The
     output lock comes first: a second run on the same output learns at once that it must wait."""
     with output_lock(paths(config)["output"]):
+        report(f"flowers run: model {config.train.model}, data {config.data}")
         _prepare(config, report)
         return _run_locked(config, report, check_records(config, report))
 
@@ -115,6 +115,7 @@ def retrain(config: RunConfig, report: Reporter = print) -> dict:
         report(f"flowers retrain: {check['reason']}")
         if not check["new_data"]:
             return {**check, "retrained": False, "pushed": False}
+        report(f"flowers run: model {config.train.model}, data {config.data}")
         summary = _run_locked(config, report, check_records(config, report))
     return {**summary, **check, "retrained": True, "decision": retrain_check.decision(summary, config)}
 

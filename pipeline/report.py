@@ -15,7 +15,7 @@ import os
 import numpy as np
 from ml_metadata.proto import metadata_store_pb2
 
-from data import flowers
+from data import flowers, records
 from pipeline import summary as run_summary
 
 GRID_IMAGES = 24
@@ -187,13 +187,14 @@ def predict_eval_images(examples_uri: str, model_dir: str, count: int) -> list[d
     import tensorflow as tf
 
     files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, "Split-eval", "*")))
-    records = [flowers.decode_example(s) for s in
-               tf.data.TFRecordDataset(files, compression_type="GZIP").take(count).as_numpy_iterator()]
+    compression = records.compression(files[0])
+    examples = [flowers.decode_example(s) for s in
+                tf.data.TFRecordDataset(files, compression_type=compression).take(count).as_numpy_iterator()]
     serve = tf.saved_model.load(model_dir).signatures["serving_default"]
-    out = serve(image_bytes=tf.constant([r[flowers.IMAGE_KEY] for r in records]))
+    out = serve(image_bytes=tf.constant([r[flowers.IMAGE_KEY] for r in examples]))
     return [{"image": r[flowers.IMAGE_KEY], "true": r[flowers.LABEL_KEY], "predicted": label.decode(),
              "probability": float(p.max())}
-            for r, label, p in zip(records, out["label"].numpy(), out["probabilities"].numpy())]
+            for r, label, p in zip(examples, out["label"].numpy(), out["probabilities"].numpy())]
 
 
 def _eval_images(artifacts: dict, count: int, png) -> str:

@@ -98,7 +98,7 @@ def test_zero_padded_spans_are_read_by_their_own_names(tmp_path):
 
 
 @pytest.mark.parametrize("folders, named", [
-    (("span-1", "span-x"), "span-x is not"),
+    (("span-1", "span-x"), "must be named span-N, N a whole number; not so: span-x"),
     (("span-01", "span-2"), "mix zero-padded and other widths (span-01, span-2)"),
 ])
 def test_span_folders_tfx_cannot_number_are_refused_by_name(tmp_path, capsys, folders, named):

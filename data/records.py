@@ -7,8 +7,8 @@ a checksum that does not match; each is reported with the file, the record's byt
 "truncated" or "corrupt". GZIP-compressed files (ImportExampleGen and Beam read them when their
 name ends in .gz) are recognised by their first bytes and checked through the decompressed stream.
 
-The check reads every byte once: files in parallel threads for data of one machine, or as a Beam
-job (one element per file, on the run's runner) for data beyond that.
+The check reads every byte once: files in parallel threads on this machine, or as a Beam job (one
+element per file) on a distributed runner, whose workers read the data where it lives.
 """
 from __future__ import annotations
 
@@ -158,9 +158,9 @@ def check_files(files: Sequence[str]) -> None:
 
 def check_files_with_beam(files: Sequence[str], beam_args: Sequence[str]) -> None:
     """`check_files` as a Beam job on the runner `beam_args` choose, one file per element: for data
-    too big for one machine to read in good time. The findings come back through files under the
-    job's --temp_location (a runner on other machines needs one they all reach, e.g. gs://), else a
-    local temporary folder."""
+    on a distributed runner's side (gs://), too big for this machine to read in good time. The
+    findings come back through files under the job's --temp_location (a runner on other machines
+    needs one they all reach, e.g. gs://), else a local temporary folder."""
     import apache_beam as beam
     import tensorflow as tf
     from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions

@@ -62,12 +62,13 @@ def record_problems(serialized: bytes, class_names, max_pixels: int = images.MAX
     index = _first(features.get(flowers.CLASS_KEY), "int64_list", -1)
     label = _first(features.get(flowers.LABEL_KEY), "bytes_list", b"?").decode(errors="replace")
     problems = []
+    too_large = images.too_large(image, max_pixels) if image else None
     if not image:
         problems.append("no image bytes")
-    else:
-        reason = images.too_large(image, max_pixels) or _decode_error(image)
-        if reason:
-            problems.append(reason if reason.startswith("image is ") else f"image does not decode: {reason}")
+    elif too_large:  # never decoded
+        problems.append(too_large)
+    elif reason := _decode_error(image):
+        problems.append(f"image does not decode: {reason}")
     if 0 <= index < len(class_names) and label != class_names[index]:
         problems.append(f"class {index} means {class_names[index]!r} but the label says {label!r}")
     return label, problems
@@ -118,12 +119,15 @@ def find_bad_records(split_uris: "dict[str, str]", class_names, pipeline: beam.P
                 for line in tf.io.gfile.GFile(path).read().splitlines() if line]
 
     counts = {tuple(key): count for key, count in read("counts")}
-    # A record's position in its split: the records of the split's earlier files, then its index.
-    before = {(split, n): sum(c for (s, m), c in counts.items() if s == split and m < n) for split, n in counts}
+
+    def position(bad: dict) -> int:
+        """In its split: the records of the split's earlier files, then its index in its file."""
+        return sum(c for (split, n), c in counts.items() if split == bad["split"] and n < bad["file"]) + bad["index"]
+
     order = list(split_uris)
-    bad = sorted(read("bad"), key=lambda b: (order.index(b["split"]), before[b["split"], b["file"]] + b["index"]))
-    lines = [f"split '{b['split']}' record {before[b['split'], b['file']] + b['index']} (label {b['label']!r}): "
-             + "; ".join(b["problems"]) for b in bad]
+    bad = sorted(read("bad"), key=lambda b: (order.index(b["split"]), position(b)))
+    lines = [f"split '{b['split']}' record {position(b)} (label {b['label']!r}): " + "; ".join(b["problems"])
+             for b in bad]
     return sum(counts.values()), lines
 
 

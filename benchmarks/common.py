@@ -21,7 +21,7 @@ from pathlib import Path  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
 
-from data import flowers  # noqa: E402
+from data import flowers, records  # noqa: E402
 from data.fetch import shared_dir  # noqa: E402
 
 SHARED = shared_dir()  # ../shared beside the checkout, or $FLOWERS_SHARED
@@ -38,21 +38,17 @@ def hardware() -> str:
             + (f", GPUs {gpus}" if gpus else ""))
 
 
-def compression_of(files: list[str]) -> str:
-    return "GZIP" if files[0].endswith(".gz") else ""
-
-
 def copy_records(files: list[str], out_dir: str, shards: int, limit: int = 0,
                  compression: str = "") -> tuple[list[str], int]:
     """The records of `files` (the first `limit`, or all) round-robin into `shards` new files in
     `out_dir`, GZIP-compressed with compression="GZIP"; returns (paths, records)."""
-    suffix = ".gz" if compression == "GZIP" else ""
+    suffix = ".gz" if compression == records.GZIP else ""
     os.makedirs(out_dir, exist_ok=True)
     paths = [os.path.join(out_dir, f"records-{i:05d}-of-{shards:05d}.tfrec{suffix}") for i in range(shards)]
     writers = [tf.io.TFRecordWriter(path, options=compression or None) for path in paths]
-    records = tf.data.TFRecordDataset(files)
+    source = tf.data.TFRecordDataset(files, compression_type=records.compression(files[0]))
     count = 0
-    for count, record in enumerate((records.take(limit) if limit else records).as_numpy_iterator(), 1):
+    for count, record in enumerate((source.take(limit) if limit else source).as_numpy_iterator(), 1):
         writers[count % shards].write(record)
     for writer in writers:
         writer.close()
@@ -88,7 +84,7 @@ def plain_dataset(files: list[str], image_size: int, batch_size: int, training: 
         image = tf.image.random_flip_left_right(image)
         return tf.image.random_saturation(image, 0.0, 2.0), label
 
-    ds = tf.data.TFRecordDataset(files, compression_type=compression_of(files), num_parallel_reads=AUTOTUNE)
+    ds = tf.data.TFRecordDataset(files, compression_type=records.compression(files[0]), num_parallel_reads=AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = False
     ds = ds.with_options(options)
@@ -114,7 +110,7 @@ def plain_keras_setup(stock: bool) -> None:
 
 def count_records(patterns: list[str]) -> int:
     files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
-    return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type=compression_of(files)))
+    return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type=records.compression(files[0])))
 
 
 def images_per_second(ds: tf.data.Dataset) -> tuple[int, float]:

@@ -4,8 +4,11 @@ TFX's own Pusher copies files straight into SERVING_DIR/<unix time>/, so a model
 that folder can see a half-copied version, and a second push in the same second is skipped.
 This one lets TFX copy into a hidden staging folder beside the versions, then renames the
 finished folder into place (one atomic rename on a local or POSIX file system), taking the next
-free version number if that second is already taken.
+free version number if that second is already taken. A model byte for byte the same as the newest
+pushed version is not pushed again (a rerun with nothing changed): the PushedModel says `pushed` 0
+and names that version in `identical_to`.
 """
+import logging
 import os
 import uuid
 
@@ -16,12 +19,56 @@ from tfx.types import artifact_utils
 from tfx.utils import proto_utils
 
 STAGING_PREFIX = ".staging-"  # not a number: model servers ignore it as a version
+IDENTICAL_TO = "identical_to"  # PushedModel property: the pushed version this model equals
+log = logging.getLogger(__name__)
 
 
 def free_version(base: str, version: int) -> str:
     while fileio.exists(os.path.join(base, str(version))):
         version += 1
     return os.path.join(base, str(version))
+
+
+def remove_stale_staging(base: str) -> "list[str]":
+    """Removes the staging folders that interrupted pushes left in `base`; returns them. Only for a
+    caller sure that no push is under way (a local run holding the output lock)."""
+    if not fileio.isdir(base):
+        return []
+    stale = sorted(os.path.join(base, d.rstrip("/")) for d in fileio.listdir(base) if d.startswith(STAGING_PREFIX))
+    for folder in stale:
+        fileio.rmtree(folder)
+    return stale
+
+
+def newest_version(base: str) -> "str | None":
+    """The newest complete version folder in `base` (the highest number holding a saved_model.pb)."""
+    if not fileio.isdir(base):
+        return None
+    versions = sorted((d.rstrip("/") for d in fileio.listdir(base) if d.rstrip("/").isdigit()), key=int, reverse=True)
+    return next((os.path.join(base, v) for v in versions
+                 if fileio.exists(os.path.join(base, v, "saved_model.pb"))), None)
+
+
+def _files(root: str) -> "dict[str, str]":
+    """{path relative to root: path} of every file under root."""
+    return {os.path.relpath(os.path.join(folder, name), root): os.path.join(folder, name)
+            for folder, _, names in fileio.walk(root) for name in names}
+
+
+def _same_bytes(a: str, b: str) -> bool:
+    with fileio.open(a, "rb") as file_a, fileio.open(b, "rb") as file_b:
+        while True:
+            chunk = file_a.read(1 << 20)
+            if chunk != file_b.read(1 << 20):
+                return False
+            if not chunk:
+                return True
+
+
+def same_model(a: str, b: str) -> bool:
+    """True when the two folders hold the same files with the same bytes."""
+    files_a, files_b = _files(a), _files(b)
+    return files_a.keys() == files_b.keys() and all(_same_bytes(files_a[k], files_b[k]) for k in files_a)
 
 
 class Executor(tfx_pusher.Executor):
@@ -42,8 +89,15 @@ class Executor(tfx_pusher.Executor):
                 if not fileio.exists(os.path.join(staged, "saved_model.pb")):
                     raise RuntimeError(f"the model to push has no saved_model.pb ({self.GetModelPath(input_dict)}); "
                                        "nothing was pushed")
-                final = free_version(base, int(version))
-                fileio.rename(staged, final)
+                newest = newest_version(base)
+                if newest and same_model(staged, newest):
+                    log.info("The model is identical to the newest pushed version %s: not pushed again", newest)
+                    pushed.set_int_custom_property("pushed", 0)
+                    pushed.set_string_custom_property(IDENTICAL_TO, newest)
+                    final = newest
+                else:
+                    final = free_version(base, int(version))
+                    fileio.rename(staged, final)
                 pushed.set_string_custom_property("pushed_destination", final)
                 pushed.set_string_custom_property("pushed_version", os.path.basename(final))
         finally:

@@ -1,29 +1,45 @@
 """RecordCheck: every record must be usable, or the run stops before Transform.
 
-Two faults the schema cannot see: an `image` that does not decode (it would crash Transform deep
+Three faults the schema cannot see: an image too large to decode safely (judged from its JPEG/PNG
+header, before anything decodes it), an image that does not decode (it would crash Transform deep
 inside a Beam worker, with a TensorFlow stack trace as the only message), and a `class` that
-disagrees with its `label` (the model would learn the wrong name for a flower). Each bad record is
-named by split, position and label. Checking decodes every image once more (about 2,000 images/s
-on 2 cores), a small price for the clear message. Out-of-range classes, unknown labels and
-missing features are the schema's part (AnomaliesGate).
+disagrees with its `label` (the model would learn the wrong name for a flower; the names, in class
+order, are the schema's). Each bad record is named by split, position, label and cause.
+
+A Beam job on the run's runner, so it grows with the data: one element per file of ExampleGen's
+output, the records spread across workers, each image decoded once more (about 2,000 images/s a
+core). What TFDV judges from StatisticsGen's statistics and the schema is AnomaliesGate's part:
+out-of-range classes, unknown labels, missing features, and the image byte size when the schema's
+`image_domain` sets `max_image_byte_size`.
 """
+import json
 import os
 import re
 
+import apache_beam as beam
 import tensorflow as tf
 from tfx import v1 as tfx
 from tfx.types import artifact_utils
+from tfx.utils import io_utils
 
-from data import flowers
+from data import flowers, images, records
 
 SHOWN = 10  # bad records named in the message; the count covers all of them
+RESULT_FILE = "record_check.json"  # in the output artifact: records checked and every bad one
+
+
+class RecordCheckResult(tfx.dsl.Artifact):
+    """What RecordCheck found: RESULT_FILE, the records checked and every bad one."""
+
+    TYPE_NAME = "flowers.RecordCheckResult"  # "namespace.Name": what KFP's pipeline spec accepts as a title
 
 
 class BadRecordsError(ValueError):
-    """Some records have an image that does not decode, or a class that disagrees with the label."""
+    """Some records have an image that is too large or does not decode, or a class that disagrees
+    with the label."""
 
 
-def _decode_error(image: tf.Tensor) -> "str | None":
+def _decode_error(image: bytes) -> "str | None":
     """None if the image decodes, else TensorFlow's reason without its op decorations."""
     try:
         tf.io.decode_image(image, channels=3, expand_animations=False)
@@ -33,44 +49,99 @@ def _decode_error(image: tf.Tensor) -> "str | None":
     return None
 
 
-def record_problems(record: dict, class_names=flowers.CLASS_NAMES) -> "list[str]":
-    """What is wrong with one parsed record (empty: nothing)."""
+def _first(feature, kind: str, default):
+    values = getattr(feature, kind).value if feature is not None else ()
+    return values[0] if values else default
+
+
+def record_problems(serialized: bytes, class_names, max_pixels: int = images.MAX_IMAGE_PIXELS) -> "tuple[str, list[str]]":
+    """(label, what is wrong with one serialized record: empty when nothing). A missing feature is
+    read as empty: the schema gate names what is missing."""
+    features = tf.train.Example.FromString(serialized).features.feature
+    image = _first(features.get(flowers.IMAGE_KEY), "bytes_list", b"")
+    index = _first(features.get(flowers.CLASS_KEY), "int64_list", -1)
+    label = _first(features.get(flowers.LABEL_KEY), "bytes_list", b"?").decode(errors="replace")
     problems = []
-    if not len(record[flowers.IMAGE_KEY].numpy()):
+    too_large = images.too_large(image, max_pixels) if image else None
+    if not image:
         problems.append("no image bytes")
-    else:
-        reason = _decode_error(record[flowers.IMAGE_KEY])
-        if reason:
-            problems.append(f"image does not decode: {reason}")
-    index, label = int(record[flowers.CLASS_KEY]), record[flowers.LABEL_KEY].numpy().decode(errors="replace")
+    elif too_large:  # never decoded
+        problems.append(too_large)
+    elif reason := _decode_error(image):
+        problems.append(f"image does not decode: {reason}")
     if 0 <= index < len(class_names) and label != class_names[index]:
         problems.append(f"class {index} means {class_names[index]!r} but the label says {label!r}")
-    return problems
+    return label, problems
 
 
-def find_bad_records(examples_uri: str, split_names: "list[str]") -> "tuple[int, list[str]]":
-    """(records checked, one line per bad record) over ExampleGen's gzipped splits."""
-    # Defaults, so a record missing a feature is still read: the schema gate names what is missing.
-    spec = {flowers.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string, default_value=b""),
-            flowers.CLASS_KEY: tf.io.FixedLenFeature([], tf.int64, default_value=-1),
-            flowers.LABEL_KEY: tf.io.FixedLenFeature([], tf.string, default_value=b"?")}
-    checked, bad = 0, []
-    for split in split_names:
-        files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
-        records = tf.data.TFRecordDataset(files, compression_type="GZIP").map(
-            lambda s: tf.io.parse_single_example(s, spec))
-        for position, record in enumerate(records):
-            checked += 1
-            problems = record_problems(record)
+class CheckRecords(beam.PTransform):
+    """(split, file number, path) of every record file → {"counts": ((split, file number), records),
+    "bad": {"split", "file", "index", "label", "problems"}} per bad record."""
+
+    def __init__(self, class_names, max_pixels: int = images.MAX_IMAGE_PIXELS):
+        super().__init__()
+        self._class_names, self._max_pixels = list(class_names), max_pixels
+
+    def expand(self, files):
+        def read(element):
+            split, file_number, path = element
+            for index, (_, serialized) in enumerate(records.iter_records(path)):
+                yield split, file_number, index, serialized
+
+        def judge(record):
+            split, file_number, index, serialized = record
+            label, problems = record_problems(serialized, self._class_names, self._max_pixels)
             if problems:
-                label = record[flowers.LABEL_KEY].numpy().decode(errors="replace")
-                bad.append(f"split '{split}' record {position} (label {label!r}): " + "; ".join(problems))
-    return checked, bad
+                yield {"split": split, "file": file_number, "index": index, "label": label, "problems": problems}
+
+        all_records = files | "Read" >> beam.FlatMap(read)
+        counts = (all_records | "FileOf" >> beam.Map(lambda record: ((record[0], record[1]), None))
+                  | "Count" >> beam.combiners.Count.PerKey())
+        bad = all_records | "Spread" >> beam.Reshuffle() | "Judge" >> beam.FlatMap(judge)
+        return {"counts": counts, "bad": bad}
 
 
-@tfx.dsl.components.component
-def RecordCheck(examples: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Examples]):
-    checked, bad = find_bad_records(examples.uri, artifact_utils.decode_split_names(examples.split_names))
+def find_bad_records(split_uris: "dict[str, str]", class_names, pipeline: beam.Pipeline,
+                     out_dir: str) -> "tuple[int, list[str]]":
+    """(records checked, one line per bad record in split and position order) over ExampleGen's
+    splits ({split: folder of its files}), checked by `pipeline`, which this runs; the findings
+    travel through files under `out_dir`, which every worker must reach."""
+    files = [(split, n, path) for split, uri in split_uris.items()
+             for n, path in enumerate(sorted(tf.io.gfile.glob(os.path.join(uri, "*"))))]
+    with pipeline:
+        found = pipeline | "RecordFiles" >> beam.Create(files) | "CheckRecords" >> CheckRecords(class_names)
+        for name in ("counts", "bad"):
+            _ = (found[name] | f"{name}ToJson" >> beam.Map(json.dumps)
+                 | f"Write{name}" >> beam.io.WriteToText(os.path.join(out_dir, name)))
+
+    def read(name):
+        return [json.loads(line) for path in tf.io.gfile.glob(os.path.join(out_dir, f"{name}-*"))
+                for line in tf.io.gfile.GFile(path).read().splitlines() if line]
+
+    counts = {tuple(key): count for key, count in read("counts")}
+
+    def position(bad: dict) -> int:
+        """In its split: the records of the split's earlier files, then its index in its file."""
+        return sum(c for (split, n), c in counts.items() if split == bad["split"] and n < bad["file"]) + bad["index"]
+
+    order = list(split_uris)
+    bad = sorted(read("bad"), key=lambda b: (order.index(b["split"]), position(b)))
+    lines = [f"split '{b['split']}' record {position(b)} (label {b['label']!r}): " + "; ".join(b["problems"])
+             for b in bad]
+    return sum(counts.values()), lines
+
+
+@tfx.dsl.components.component(use_beam=True)
+def RecordCheck(examples: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Examples],
+                schema: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Schema],
+                result: tfx.dsl.components.OutputArtifact[RecordCheckResult],
+                beam_pipeline: tfx.dsl.components.BeamComponentParameter[beam.Pipeline] = None):
+    class_names = flowers.class_names(io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(schema.uri)))
+    splits = artifact_utils.decode_split_names(examples.split_names)
+    checked, bad = find_bad_records({split: artifact_utils.get_split_uri([examples], split) for split in splits},
+                                    class_names, beam_pipeline, result.uri)
+    with tf.io.gfile.GFile(os.path.join(result.uri, RESULT_FILE), "w") as f:
+        json.dump({"checked": checked, "bad": bad}, f, indent=1)
     if bad:
         raise BadRecordsError(
             f"{len(bad)} of {checked} records are unusable; stopping before Transform (re-encode the photos "

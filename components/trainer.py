@@ -12,7 +12,7 @@ import tensorflow_transform as tft
 import models
 from components import signatures
 from components.transform import LABEL_KEY, PIXELS_KEY, augment
-from data import flowers
+from data import flowers, records
 from models.schedules import ramp_callback
 from models.strategy import choose_strategy, mixed_precision_policy
 
@@ -51,7 +51,7 @@ def make_dataset(patterns: list[str], batch_size: int, training: bool, transform
     prefetch per epoch.
     """
     files = _record_files(patterns)
-    compression = "GZIP" if files[0].endswith(".gz") else ""
+    compression = records.compression(files[0])  # ExampleGen writes every file of a split alike
     # Only what preprocessing_fn reads: the other features are never decoded.
     spec = {key: raw_spec[key] for key in (flowers.IMAGE_KEY, flowers.CLASS_KEY)}
 

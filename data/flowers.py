@@ -6,6 +6,7 @@ Public layout (gs://flowers-public/tfrecords-jpeg-192x192-2/): `image` JPEG byte
 from __future__ import annotations
 
 import os
+import re
 from typing import Iterator, Sequence
 
 CLASS_NAMES: tuple[str, ...] = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
@@ -73,16 +74,35 @@ def decode_example(serialized: bytes) -> dict:
     }
 
 
-def split_location(path: str) -> tuple[str, str]:
-    """A directory, a single file or a glob (local or gs://) → (base directory, file pattern inside it)."""
+def _is_glob(path: str) -> bool:
+    """True for a pattern; a local folder whose name holds *, ? or [ (`flowers [v2]`) is taken
+    literally. A trailing slash names a folder. A gs:// pattern is one without asking the bucket
+    (none is reachable offline, at compile time)."""
     import tensorflow as tf
 
-    is_glob = any(ch in path for ch in "*?[")
-    # A trailing slash names a folder: no file system call (none reaches gs:// offline, at compile time).
-    if is_glob or (not path.endswith("/") and tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path)):
+    if not any(ch in path for ch in "*?[") or path.endswith("/"):
+        return False
+    return "://" in path or not tf.io.gfile.isdir(path)
+
+
+def glob_escape(path: str) -> str:
+    """`path` as a glob that matches itself: every *, ? and [ inside brackets. TensorFlow's, Beam's
+    and TFX's file matching (and TFX's span regex) all read [x] as the one character x."""
+    return re.sub(r"([*?[])", r"[\1]", path)
+
+
+def split_location(path: str) -> tuple[str, str]:
+    """A directory, a single file or a glob (local or gs://) → (base directory as a glob that matches
+    only itself, file pattern inside it): what ImportExampleGen's input_base and split patterns take."""
+    import tensorflow as tf
+
+    if _is_glob(path):
         base, pattern = path.rsplit("/", 1) if "/" in path else (".", path)
         return base, pattern
-    return path.rstrip("/"), RECORD_PATTERN
+    if not path.endswith("/") and tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
+        base, name = path.rsplit("/", 1) if "/" in path else (".", path)
+        return glob_escape(base), glob_escape(name)
+    return glob_escape(path.rstrip("/")), RECORD_PATTERN
 
 
 def list_record_files(path: str) -> list[str]:
@@ -97,29 +117,67 @@ class DataLocationError(ValueError):
     """--data names no readable TFRecords; the message says which and why."""
 
 
-def check_location(path: str) -> list[str]:
-    """The record files at `path`, or one clear DataLocationError before any pipeline step runs.
+def check_location(path: str, warn=None) -> list[str]:
+    """The record files at `path` in its layout (span-N/ folders, train/ and eval/ folders, or flat),
+    or one clear DataLocationError before any pipeline step runs.
 
     Catches what would otherwise fail deep inside ImportExampleGen: an empty folder, a glob that
-    matches nothing, files that are not TFRecords, an unreachable bucket.
+    matches nothing, an unreachable bucket, span folders TFX cannot number. `warn(message)` hears of
+    what the layout makes ImportExampleGen ignore. Whether the files are whole TFRecords is
+    data.records' check (it reads every byte).
     """
     import tensorflow as tf
 
+    if not path:
+        raise DataLocationError("--data is empty: name a folder, a file or a glob of TFRecords")
     try:
-        files = list_record_files(path)
+        if has_span_folders(path):
+            span_width(path, warn)
+            files = _glob_in(path, _SPAN_RECORD_FOLDERS)
+        elif has_split_folders(path):
+            files = _glob_in(path, SPLITS)
+        else:
+            files = list_record_files(path)
     except (tf.errors.OpError, OSError) as error:
         raise DataLocationError(f"cannot list {path!r}: {getattr(error, 'message', error)}") from error
-    if not files and (has_span_folders(path) or has_split_folders(path)):
-        files = sorted(f for folder in (*SPLITS, *_SPAN_RECORD_FOLDERS)
-                       for f in tf.io.gfile.glob(os.path.join(path, folder, RECORD_PATTERN)))
     if not files:
         raise DataLocationError(f"no TFRecord files in {path!r} (looked for {split_location(path)[1]}, "
                                 "also in train/ and eval/ and span-N/ folders)")
-    try:
-        next(iter(tf.data.TFRecordDataset(files[:1]).take(1)), None)
-    except tf.errors.DataLossError:
-        raise DataLocationError(f"{files[0]} is not a TFRecord file (corrupted record or another format)") from None
     return files
+
+
+def span_width(path: str, warn=None) -> int:
+    """The digits of zero-padded span folders (span-01/, span-02/: 2), 0 for plain numbers (span-1/,
+    span-10/); DataLocationError names a span-* folder that TFX cannot number (span-x/) or padded
+    folders of mixed widths, which ImportExampleGen's {SPAN} match would fail on or misread.
+    `warn(message)` names the entries beside the span folders that no run reads."""
+    import tensorflow as tf
+
+    root = path.rstrip("/")
+    entries = [e.rstrip("/") for e in tf.io.gfile.listdir(root)]
+    spans = [e for e in entries if e.startswith("span-") and tf.io.gfile.isdir(os.path.join(root, e))]
+    bad = [e for e in spans if not e[len("span-"):].isdigit()]
+    if bad:
+        raise DataLocationError(
+            f"span folders in {path} must be named span-N, N a whole number; not so: {', '.join(sorted(bad))} "
+            "(TFX's ImportExampleGen numbers every span-* folder: rename or move these)")
+    numbers = {e: e[len("span-"):] for e in spans}
+    padded = sorted(e for e, n in numbers.items() if len(n) > 1 and n.startswith("0"))
+    widths = {len(n) for n in numbers.values()}
+    if padded and len(widths) > 1:
+        raise DataLocationError(
+            f"span folders in {path} mix zero-padded and other widths ({', '.join(sorted(spans))}): TFX's "
+            "ImportExampleGen reads zero-padded span numbers of one width only; rename them to one width "
+            "(e.g. span-01, span-02, span-10)")
+    ignored = sorted(set(entries) - set(spans))
+    if ignored and warn:
+        warn(f"not read (only span-N/ folders are): {', '.join(os.path.join(root, e) for e in ignored)}")
+    return widths.pop() if padded else 0
+
+
+def span_pattern(width: int = 0) -> str:
+    """The span folder as ImportExampleGen's {SPAN} spec: span-{SPAN}, or span-{SPAN:2} for span-01/."""
+    return SPAN_FOLDER.replace("{SPAN}", f"{{SPAN:{width}}}") if width else SPAN_FOLDER
 
 
 def read_records(path: str) -> Iterator[dict]:
@@ -167,21 +225,23 @@ def class_names(schema) -> list[str]:
     return list(domains[label.domain].value)
 
 
+def _glob_in(path: str, folders) -> list[str]:
+    """The record files in these sub-folders (glob patterns) of the folder `path`, sorted."""
+    import tensorflow as tf
+
+    root = glob_escape(path.rstrip("/"))
+    return sorted(f for folder in folders for f in tf.io.gfile.glob(os.path.join(root, folder, RECORD_PATTERN)))
+
+
 def has_split_folders(path: str) -> bool:
     """True when `path` (or each span-N/ in it) holds train/ and eval/ folders of records: given
     splits, no hashing."""
-    import tensorflow as tf
-
-    if any(ch in path for ch in "*?["):
+    if _is_glob(path):
         return False
-    root = os.path.join(path, _ANY_SPAN) if has_span_folders(path) else path
-    return all(tf.io.gfile.glob(os.path.join(root, split, RECORD_PATTERN)) for split in SPLITS)
+    spans = (_ANY_SPAN + "/",) if has_span_folders(path) else ("",)
+    return all(_glob_in(path, [span + split for span in spans]) for split in SPLITS)
 
 
 def has_span_folders(path: str) -> bool:
     """True when `path` holds span-N/ folders of records (directly, or in their train/ and eval/)."""
-    import tensorflow as tf
-
-    if any(ch in path for ch in "*?["):
-        return False
-    return any(tf.io.gfile.glob(os.path.join(path, folder, RECORD_PATTERN)) for folder in _SPAN_RECORD_FOLDERS)
+    return not _is_glob(path) and bool(_glob_in(path, _SPAN_RECORD_FOLDERS))

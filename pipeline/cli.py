@@ -8,6 +8,7 @@ import sys
 import warnings
 
 import pipeline  # noqa: F401  (sets TF_USE_LEGACY_KERAS before anything imports TensorFlow)
+from pipeline import errors
 from pipeline.cli_kubeflow import add_kubeflow_commands
 from pipeline.flags import add_run_flags, config_from_args, default_config, positive_int
 
@@ -29,7 +30,12 @@ def print_summary(summary: dict, as_json: bool) -> None:
     if summary.get("spans") not in (None, [0]):  # span 0: data without span folders
         print(f"Spans: {', '.join(map(str, summary['spans']))}")
     print(f"Blessed: {'yes' if summary['blessed'] else 'no'}")
-    print(f"Pushed to: {summary['pushed_model_dir']}" if summary["pushed"] else "Pushed: nothing")
+    if summary["pushed"]:
+        print(f"Pushed to: {summary['pushed_model_dir']}")
+    elif summary.get("identical_to"):
+        print(f"Pushed: nothing new (the model is identical to the newest pushed version, {summary['identical_to']})")
+    else:
+        print("Pushed: nothing")
     if summary.get("tensorboard_dir"):
         print(f"TensorBoard: tensorboard --logdir {summary['tensorboard_dir']}")
     if as_json:
@@ -170,19 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # one clear line for the user; the full trace is in the run log
         if os.environ.get("FLOWERS_DEBUG"):
             raise
-        print(f"flowers {args.command}: error: {_root_cause(error)}", file=sys.stderr)
+        print(f"flowers {args.command}: error: {errors.describe(error)}", file=sys.stderr)
         return 1
-
-
-def _root_cause(error: BaseException) -> str:
-    """The innermost project error in a chain (TFX and Beam wrap executor errors)."""
-    chain = []
-    while error is not None:
-        chain.append(error)
-        error = error.__cause__ or error.__context__
-    ours = [e for e in chain if type(e).__module__.split(".")[0] in ("components", "pipeline", "data", "models")]
-    chosen = ours[-1] if ours else chain[-1]
-    return f"{type(chosen).__name__}: {chosen}"
 
 
 if __name__ == "__main__":

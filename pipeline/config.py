@@ -84,12 +84,17 @@ class RunConfig:
     split_folders: bool = False
     # True when `data` holds span-1/, span-2/, ...: each run ingests the newest span.
     span_folders: bool = False
+    # The digits of zero-padded span folders (span-01/: 2; 0 for span-1/): ImportExampleGen's {SPAN:N}.
+    span_width: int = 0
     # Train and evaluate on the newest `spans` spans ingested so far (a rolling window).
     spans: int = 1
     min_accuracy: float = 0.5
     # A candidate may trail the last blessed model by at most this much accuracy.
     max_regression: float = 0.02
     beam_workers: int = os.cpu_count() or 1
+    # Beam pipeline options for every Beam-powered step (--beam-arg); empty: the local choice of
+    # pipeline.local.beam_args, or the compiled package's DirectRunner per step.
+    beam_args: tuple[str, ...] = ()
     train: TrainConfig = TrainConfig()
     kubeflow: KubeflowConfig = KubeflowConfig()
 

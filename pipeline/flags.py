@@ -4,12 +4,19 @@ and flag errors stay instant."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 
 from models import MODEL_NAMES
 
 
-def positive_int(minimum: int):
+# The largest --image-size: a 1024-pixel square is 3 MiB as the Trainer caches it (uint8) and 12 MiB
+# as the model reads it (float32); 100,000 pixels a side would be 30 GB an image.
+MAX_IMAGE_SIZE = 1024
+MAX_LEARNING_RATE = 1.0  # Adam's steps diverge far below this; anything above is a typo
+
+
+def positive_int(minimum: int, maximum: int | None = None):
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -17,8 +24,28 @@ def positive_int(minimum: int):
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{value} is below the minimum of {minimum}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{value} is above the maximum of {maximum}")
         return value
     return parse
+
+
+def learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_LEARNING_RATE):
+        raise argparse.ArgumentTypeError(f"{text} is outside (0, {MAX_LEARNING_RATE:g}]: above 0 and at most "
+                                         f"{MAX_LEARNING_RATE:g}")
+    return value
+
+
+def location(text: str) -> str:
+    """A --data value: not empty (an empty path would silently mean the current directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name a folder, a file or a glob of TFRecords")
+    return text
 
 
 def fraction(text: str) -> float:
@@ -35,7 +62,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     from data.flowers import default_data_dir
 
     defaults = default_config()
-    parser.add_argument("--data", default=default_data_dir(),
+    parser.add_argument("--data", type=location, default=default_data_dir(),
                         help="TFRecord folder or glob, local or gs:// (default: the embedded synthetic set); "
                              "a folder with train/ and eval/ sub-folders uses them as the splits; one with "
                              "span-1/, span-2/, ... reads the newest span")
@@ -46,9 +73,10 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                         help="architecture (default %(default)s)")
     parser.add_argument("--epochs", type=positive_int(1), help="training epochs (default: the model's own)")
     parser.add_argument("--batch-size", type=positive_int(1), help="per-replica batch (default: the model's own)")
-    parser.add_argument("--learning-rate", type=float, help="fixed learning rate (default: the model's own schedule)")
-    parser.add_argument("--image-size", type=positive_int(32), default=defaults.train.image_size,
-                        help="square side in pixels, >= 32 (default %(default)s)")
+    parser.add_argument("--learning-rate", type=learning_rate,
+                        help=f"fixed learning rate, in (0, {MAX_LEARNING_RATE:g}] (default: the model's own schedule)")
+    parser.add_argument("--image-size", type=positive_int(32, MAX_IMAGE_SIZE), default=defaults.train.image_size,
+                        help=f"square side in pixels, 32 to {MAX_IMAGE_SIZE} (default %(default)s)")
     parser.add_argument("--weights", help="imagenet | none | PATH to a .h5 file or a folder of them "
                                           "(default: imagenet for mobilenet_v2 and xception)")
     parser.add_argument("--min-accuracy", type=fraction, default=defaults.min_accuracy,
@@ -69,6 +97,11 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", default=defaults.output, help="output root: pipeline artifacts, MLMD, logs "
                                                                  "(default %(default)s)")
     parser.add_argument("--serving-dir", help="where blessed models are pushed (default OUTPUT/serving)")
+    parser.add_argument("--beam-arg", action="append", default=[], metavar="ARG", dest="beam_args",
+                        help="a Beam pipeline option for every Beam-powered step (ImportExampleGen, StatisticsGen, "
+                             "RecordCheck, Transform, Evaluator); repeat it, e.g. --beam-arg=--runner=DataflowRunner "
+                             "--beam-arg=--project=P --beam-arg=--region=R --beam-arg=--temp_location=gs://B/tmp "
+                             "(default: Beam's DirectRunner, in-process for small data, a process per core above)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on the last line")
 
 
@@ -83,6 +116,7 @@ def config_from_args(args: argparse.Namespace):
     from pipeline.config import RunConfig, TrainConfig
 
     data = args.data if "://" in args.data else os.path.abspath(args.data)
+    span_folders = flowers.has_span_folders(data)
     train = TrainConfig(model=args.model, image_size=args.image_size, epochs=args.epochs,
                         batch_size=args.batch_size, learning_rate=args.learning_rate,
                         weights=weights_flag(args.weights), augment=not args.no_augment,
@@ -92,7 +126,8 @@ def config_from_args(args: argparse.Namespace):
                      serving_dir=os.path.abspath(args.serving_dir) if args.serving_dir else None,
                      infer_schema=args.infer_schema, min_accuracy=args.min_accuracy,
                      max_regression=args.max_regression, split_folders=flowers.has_split_folders(data),
-                     span_folders=flowers.has_span_folders(data), spans=args.spans, train=train)
+                     span_folders=span_folders, span_width=flowers.span_width(data) if span_folders else 0,
+                     spans=args.spans, beam_args=tuple(args.beam_args), train=train)
 
 
 def weights_flag(value: str | None) -> str | None:

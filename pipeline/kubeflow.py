@@ -68,8 +68,10 @@ def compile_pipeline(config: RunConfig, output: Optional[str] = None, vertex: bo
         raise ValueError(f"{output}: a Vertex AI PipelineJob is written as .json, a KFP pipeline as .yaml")
     cluster = cluster_config(config)
     kubeflow = cluster.kubeflow
-    # Beam's worker count is set per step below, from each step's CPUs.
-    pipeline = create_pipeline(cluster, kubeflow.pipeline_root, _beam_args(1), runtime_parameters=True)
+    # --beam-arg flags go to every Beam step as given (e.g. DataflowRunner); without them each step runs
+    # Beam's DirectRunner with a worker per CPU of its container, set per step below.
+    pipeline = create_pipeline(cluster, kubeflow.pipeline_root, list(config.beam_args) or _beam_args(1),
+                               runtime_parameters=True)
     parameters = {name: param for component in pipeline.components
                   for name, param in _runtime_parameters(component.exec_properties)}
     defaults = {name: param.default for name, param in parameters.items()}
@@ -85,7 +87,7 @@ def compile_pipeline(config: RunConfig, output: Optional[str] = None, vertex: bo
             defaultValue=param.default, isOptional=True, description=param.description or "")
     # The YAML package carries no runtimeConfig: KFP reads the root from here unless a run names one.
     spec["defaultPipelineRoot"] = kubeflow.pipeline_root
-    _set_resources(spec, kubeflow)
+    _set_resources(spec, kubeflow, beam_workers_per_cpu=not config.beam_args)
     text = json.dumps(job)
     if "tfx.orchestration.data_types" in text:  # a RuntimeParameter TFX compiled as a constant
         raise RuntimeError("a run-time parameter nested in a dict or proto was compiled as a constant")
@@ -115,8 +117,9 @@ def _beam_args(workers: int) -> list[str]:
     return ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
 
 
-def _set_resources(spec: dict, kubeflow: KubeflowConfig) -> None:
-    """Each container step's limits from the config, and as many Beam workers as it has cores.
+def _set_resources(spec: dict, kubeflow: KubeflowConfig, beam_workers_per_cpu: bool = True) -> None:
+    """Each container step's limits from the config, and (unless the Beam args were given) as many
+    DirectRunner workers as it has cores.
 
     Done on the compiled spec rather than with TFX's `with_platform_config`: TFX 1.16 drops the
     platform config of a FileBasedExampleGen (ImportExampleGen), so one place sets every step.
@@ -129,6 +132,8 @@ def _set_resources(spec: dict, kubeflow: KubeflowConfig) -> None:
         resources = kubeflow.resources_for(task_name)
         container = executor["container"]
         container["resources"] = resource_spec(resources)
+        if not beam_workers_per_cpu:
+            continue
         workers = max(1, int(resources.cpu or 1))
         container["args"] = [f"--direct_num_workers={workers}" if arg.startswith("--direct_num_workers=") else arg
                              for arg in container.get("args", [])]

@@ -32,7 +32,7 @@ def input_config(config: RunConfig) -> tfx.proto.Input:
     """Where ImportExampleGen finds the records under `data`: train/ and eval/ folders or one folder
     to hash-split, inside the newest span-N/ folder when the data arrives in spans (TFX's {SPAN})."""
     _, pattern = flowers.split_location(config.data)
-    span = f"{flowers.SPAN_FOLDER}/" if config.span_folders else ""
+    span = f"{flowers.span_pattern(config.span_width)}/" if config.span_folders else ""
     if config.split_folders:
         return tfx.proto.Input(splits=[tfx.proto.Input.Split(name=split, pattern=f"{span}{split}/{pattern}")
                                        for split in flowers.SPLITS])
@@ -87,7 +87,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     validator = tfx.components.ExampleValidator(statistics=statistics.outputs["statistics"],
                                                 schema=schema.outputs["schema"])
     gate = AnomaliesGate(anomalies=validator.outputs["anomalies"])
-    record_check = RecordCheck(examples=examples.outputs["examples"])
+    # A Beam component like the four of TFX: the run's Beam args reach it too. The schema names the classes.
+    record_check = RecordCheck(examples=examples.outputs["examples"], schema=schema.outputs["schema"])
     # The gates judge the newly ingested span (older ones passed them when they arrived); training
     # and evaluation read the window of spans when there is one.
     window = span_window(config, examples)

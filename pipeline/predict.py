@@ -6,6 +6,8 @@ import os
 
 from pipeline.summary import latest_pushed_model
 
+IMAGE_BYTES = "image_bytes"  # the input of serving_default (components/signatures.py, serve_images)
+
 
 def expand(patterns: list[str]) -> list[str]:
     """Files and globs → file paths, in the order given; a pattern matching nothing is kept, to be reported."""
@@ -16,16 +18,41 @@ def expand(patterns: list[str]) -> list[str]:
     return paths
 
 
+class NotAModelError(ValueError):
+    """--model names a folder that is not a model `flowers predict` can use."""
+
+
 def find_model(model_dir: str | None, serving_root: str) -> str:
     """`model_dir` (a SavedModel folder, or a serving root: its newest version), else the newest
-    version under `serving_root`."""
+    version under `serving_root`; NotAModelError when that folder is not this project's model."""
     path = model_dir or serving_root
     if not os.path.exists(os.path.join(path, "saved_model.pb")):
         path = latest_pushed_model(path)
     if not path:
         raise FileNotFoundError(f"no pushed model in {model_dir or serving_root}: run `flowers run` first "
                                 "or pass --model DIR (a SavedModel folder, or a serving folder of versions)")
+    check_model(path)
     return path
+
+
+def check_model(path: str) -> None:
+    """Reads only PATH/saved_model.pb: a flowers model's serving_default takes a batch of image bytes."""
+    from google.protobuf.message import DecodeError
+    from tensorflow.core.framework import types_pb2
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    graph = os.path.join(path, "saved_model.pb")
+    try:
+        with open(graph, "rb") as f:
+            model = saved_model_pb2.SavedModel.FromString(f.read())
+    except (OSError, DecodeError) as error:
+        raise NotAModelError(f"cannot read {graph}: {getattr(error, 'strerror', None) or error}") from None
+    signature = next((g.signature_def["serving_default"] for g in model.meta_graphs
+                      if "serving_default" in g.signature_def), None)
+    image = signature.inputs.get(IMAGE_BYTES) if signature else None
+    if image is None or image.dtype != types_pb2.DT_STRING or {"probabilities", "class_names"} - set(signature.outputs):
+        raise NotAModelError(f"{path} is not a flowers model (no serving_default taking image bytes as "
+                             f"{IMAGE_BYTES!r} and returning probabilities and class names)")
 
 
 def predict(model_dir: str, paths: list[str], top_k: int = 3) -> list[dict]:
@@ -37,7 +64,7 @@ def predict(model_dir: str, paths: list[str], top_k: int = 3) -> list[dict]:
     for path in paths:
         try:
             with open(path, "rb") as f:
-                out = serve(image_bytes=tf.constant([f.read()]))
+                out = serve(**{IMAGE_BYTES: tf.constant([f.read()])})
         except (OSError, tf.errors.InvalidArgumentError) as error:
             reason = error.strerror if isinstance(error, OSError) else "not a decodable image"
             results.append({"path": path, "error": reason})

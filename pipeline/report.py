@@ -15,7 +15,7 @@ import os
 import numpy as np
 from ml_metadata.proto import metadata_store_pb2
 
-from data import flowers
+from data import flowers, records
 from pipeline import summary as run_summary
 
 GRID_IMAGES = 24
@@ -30,7 +30,7 @@ h1 { margin-top: 24px; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 4px
 table { border-collapse: collapse; margin: 8px 0 16px; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }
 th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; } code { background: #f4f4f4; padding: 1px 4px; word-break: break-all; }
-.verdict { font-size: 17px; } .yes { color: #1a7f37; font-weight: bold; } .no { color: #c62828; font-weight: bold; }
+.verdict { font-size: 17px; } .error { white-space: pre-wrap; } .yes { color: #1a7f37; font-weight: bold; } .no { color: #c62828; font-weight: bold; }
 nav a { margin-right: 14px; } .row { display: flex; gap: 32px; align-items: center; flex-wrap: wrap; }
 """
 
@@ -76,6 +76,10 @@ def _page(summary: dict, sections: list[tuple[str, str]]) -> str:
         f'pushed to <code>{html.escape(summary["pushed_model_dir"])}</code>' if summary["pushed"] else "nothing pushed")
     if summary["accuracy"] is not None:
         verdict = f"Eval accuracy <b>{summary['accuracy']:.3f}</b> · {verdict}"
+    if summary.get("failed"):  # first: why the run stopped (AnomaliesGate, RecordCheck, ...)
+        failed = summary["failed"]
+        verdict = (f'<span class="no">Run failed</span> at <b>{html.escape(failed["component"])}</b>: '
+                   f'<span class="error">{html.escape(failed["error"] or "see the run log")}</span><br>{verdict}')
     nav = " ".join(f'<a href="#{_anchor(title)}">{title}</a>' for title, _ in sections)
     body = "\n".join(f'<section id="{_anchor(title)}">\n<h2>{title}</h2>\n{content}\n</section>'
                      for title, content in sections)
@@ -183,13 +187,14 @@ def predict_eval_images(examples_uri: str, model_dir: str, count: int) -> list[d
     import tensorflow as tf
 
     files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, "Split-eval", "*")))
-    records = [flowers.decode_example(s) for s in
-               tf.data.TFRecordDataset(files, compression_type="GZIP").take(count).as_numpy_iterator()]
+    compression = records.compression(files[0])
+    examples = [flowers.decode_example(s) for s in
+                tf.data.TFRecordDataset(files, compression_type=compression).take(count).as_numpy_iterator()]
     serve = tf.saved_model.load(model_dir).signatures["serving_default"]
-    out = serve(image_bytes=tf.constant([r[flowers.IMAGE_KEY] for r in records]))
+    out = serve(image_bytes=tf.constant([r[flowers.IMAGE_KEY] for r in examples]))
     return [{"image": r[flowers.IMAGE_KEY], "true": r[flowers.LABEL_KEY], "predicted": label.decode(),
              "probability": float(p.max())}
-            for r, label, p in zip(records, out["label"].numpy(), out["probabilities"].numpy())]
+            for r, label, p in zip(examples, out["label"].numpy(), out["probabilities"].numpy())]
 
 
 def _eval_images(artifacts: dict, count: int, png) -> str:

@@ -111,6 +111,8 @@ def decision(summary: dict, config: RunConfig) -> str:
     accuracy, baseline = summary.get("accuracy"), summary.get("baseline_accuracy")
     if summary.get("pushed"):
         return f"blessed, pushed {summary['pushed_model_dir']}"
+    if summary.get("identical_to"):
+        return f"blessed, identical to the pushed version {summary['identical_to']}; not pushed again"
     if accuracy is None:
         return "no verdict: the run stopped before evaluation"
     if accuracy < config.min_accuracy:

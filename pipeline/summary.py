@@ -8,6 +8,7 @@ import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
 ACCURACY = "sparse_categorical_accuracy"
+FAILURE = "flowers_error"  # custom property a local run puts on its failed execution: why it failed
 _STATES = metadata_store_pb2.Execution.State
 
 
@@ -77,6 +78,9 @@ def read_summary(metadata_path: str, pipeline_name: str) -> dict:
         seconds = (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
         summary["components"].append({"name": name, "state": _STATES.Name(execution.last_known_state).lower(),
                                       "seconds": round(seconds, 1)})
+        if execution.last_known_state == _STATES.FAILED:
+            summary["failed"] = {"component": name, "error": execution.custom_properties[FAILURE].string_value
+                                 if FAILURE in execution.custom_properties else None}
         if "blessing" in outputs:
             summary["blessed"] = bool(outputs["blessing"].custom_properties["blessed"].int_value)
         if "evaluation" in outputs:
@@ -91,6 +95,8 @@ def read_summary(metadata_path: str, pipeline_name: str) -> dict:
             summary["pushed"] = bool(props["pushed"].int_value) if "pushed" in props else False
             if summary["pushed"]:
                 summary["pushed_model_dir"] = props["pushed_destination"].string_value
+            elif "identical_to" in props:  # components.atomic_pusher.IDENTICAL_TO: already serving
+                summary["identical_to"] = props["identical_to"].string_value
     return summary
 
 

@@ -27,3 +27,13 @@ def shared_weights() -> Path:
     path = SHARED / "weights"
     assert path.is_dir(), f"{path} is missing: tests read ImageNet weights from there: run `make shared`"
     return path
+
+
+@pytest.fixture(scope="session")
+def job_service(tmp_path_factory):
+    """Beam's Python job service on a free localhost port, for the whole session (tests/job_service.py)."""
+    from tests.job_service import JobService
+
+    service = JobService(tmp_path_factory.mktemp("job_service"))
+    yield service
+    service.stop()

@@ -6,17 +6,17 @@ import time
 import pytest
 from tfx.types import standard_artifacts
 
-from components.atomic_pusher import STAGING_PREFIX, Executor
+from components.atomic_pusher import IDENTICAL_TO, STAGING_PREFIX, Executor, remove_stale_staging
 
 
-def _artifacts(tmp_path, blessed=True, with_model=True):
+def _artifacts(tmp_path, blessed=True, with_model=True, weights=b"index"):
     model = standard_artifacts.Model()
     model.uri = str(tmp_path / "model")
     if with_model:
         serving = tmp_path / "model" / "Format-Serving"
-        (serving / "variables").mkdir(parents=True)
+        (serving / "variables").mkdir(parents=True, exist_ok=True)
         (serving / "saved_model.pb").write_bytes(b"graph")
-        (serving / "variables" / "variables.index").write_bytes(b"index")
+        (serving / "variables" / "variables.index").write_bytes(weights)
     blessing = standard_artifacts.ModelBlessing()
     blessing.uri = str(tmp_path / "blessing")
     blessing.set_int_custom_property("blessed", int(blessed))
@@ -65,3 +65,25 @@ def test_a_failed_copy_leaves_no_version_and_no_staging(tmp_path):
     with pytest.raises(RuntimeError, match="no saved_model.pb .* nothing was pushed"):
         _push(tmp_path, serving, with_model=False)
     assert [d for d in os.listdir(serving) if d.isdigit() or d.startswith(STAGING_PREFIX)] == []
+
+
+def test_a_model_identical_to_the_newest_version_is_not_pushed_again(tmp_path):
+    serving = tmp_path / "serving"
+    first = _push(tmp_path, serving).get_string_custom_property("pushed_destination")
+    again = _push(tmp_path, serving)  # the same model files: a rerun with nothing changed
+    assert again.get_int_custom_property("pushed") == 0
+    assert again.get_string_custom_property(IDENTICAL_TO) == first
+    assert os.listdir(serving) == [os.path.basename(first)]  # no duplicate version, no staging left
+    changed = _push(tmp_path, serving, weights=b"retrained")
+    assert changed.get_int_custom_property("pushed") == 1 and len(os.listdir(serving)) == 2
+
+
+def test_staging_folders_of_interrupted_pushes_are_removed_and_named(tmp_path):
+    serving = tmp_path / "serving"
+    stale = serving / f"{STAGING_PREFIX}0a1b" / "1700000000"
+    stale.mkdir(parents=True)
+    (stale / "saved_model.pb").write_bytes(b"half")
+    (serving / "1690000000").mkdir()
+    assert remove_stale_staging(str(serving)) == [str(serving / f"{STAGING_PREFIX}0a1b")]
+    assert os.listdir(serving) == ["1690000000"]
+    assert remove_stale_staging(str(tmp_path / "none yet")) == []

@@ -21,6 +21,11 @@ def test_help_lists_the_subcommands():
     (["--image-size", "16"], "below the minimum of 32"),
     (["--min-accuracy", "1.5"], "outside 0..1"),
     (["--patience", "0"], "below the minimum of 1"),
+    (["--image-size", "100000"], "argument --image-size: 100000 is above the maximum of 1024"),
+    (["--learning-rate", "-1"], "argument --learning-rate: -1 is outside (0, 1]"),
+    (["--learning-rate", "nan"], "argument --learning-rate: nan is outside (0, 1]"),
+    (["--learning-rate", "0"], "argument --learning-rate: 0 is outside (0, 1]"),
+    (["--data", ""], "argument --data: is empty"),
 ])
 def test_bad_flags_exit_2_with_the_valid_values(flags, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -49,3 +54,22 @@ def test_augmentation_follows_the_model_default_unless_a_flag_overrides_it(tmp_p
 
     args = cli.build_parser().parse_args(["run", "--data", str(tmp_path), "--model", model, *flags])
     assert resolve_hyperparameters(cli.config_from_args(args).trainer_config())[key] is expected
+
+
+def test_a_library_error_is_cut_to_one_readable_line(tmp_path):
+    """What ImportExampleGen printed for a damaged shard: Beam's TFRecord reader quoting the
+    record in hex, kilobytes of it. A library's message is cut to its first line."""
+    import apache_beam as beam
+
+    from pipeline import errors
+    from tests.faults import truncate, write_records
+
+    shard = write_records(tmp_path / "a.tfrec", [b"x" * 5000])
+    truncate(shard, 3000)
+    with pytest.raises(Exception) as raised:
+        with beam.Pipeline(argv=["--direct_running_mode=in_memory"]) as pipeline:
+            _ = pipeline | beam.io.ReadFromTFRecord(str(shard))
+    assert len(str(raised.value)) > 4000  # the hex
+    line = errors.describe(raised.value)
+    assert line.startswith("ValueError: Not a valid TFRecord. Fewer than 5004 bytes: b'"), line
+    assert len(line) <= len("ValueError: ") + errors.MAX_FOREIGN_CHARS + 4 and "\n" not in line

@@ -176,8 +176,7 @@ def set_class_names(schema, names: Sequence[str]) -> None:
     """Makes a schema (tensorflow_metadata Schema proto, in place) describe records of the classes
     `names`, in class-index order: the `label` string domain, the `class` range 0..N-1 and the
     `one_hot_class` length. `class_names(schema)` reads them back."""
-    if len(names) < 2 or len(set(names)) != len(names):
-        raise ValueError(f"class names must be at least two distinct names, got {list(names)}")
+    _check_class_names(names, "the class names")
     features = {f.name: f for f in schema.feature}
     label = features[LABEL_KEY]
     if label.HasField("string_domain"):
@@ -201,9 +200,13 @@ def read_labels_file(path: str) -> list[str]:
 
     with tf.io.gfile.GFile(path) as f:
         names = [line.strip() for line in f if line.strip()]
-    if len(names) < 2 or len(set(names)) != len(names):
-        raise ValueError(f"{path} must list at least two distinct class names, one a line; it lists {names}")
+    _check_class_names(names, path)
     return names
+
+
+def _check_class_names(names: Sequence[str], source: str) -> None:
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise ValueError(f"{source} must list at least two distinct class names, one a line; it lists {list(names)}")
 
 
 def labels_file(data: str, span: int = 0) -> str | None:
@@ -230,12 +233,6 @@ def labels_file(data: str, span: int = 0) -> str | None:
         if copies:
             return copies[0]
     return None
-
-
-def data_class_names(data: str, span: int = 0) -> list[str]:
-    """The class names of the records at `data`, in class-index order (see `labels_file`)."""
-    path = labels_file(data, span)
-    return read_labels_file(path) if path else list(CLASS_NAMES)
 
 
 def has_split_folders(path: str) -> bool:

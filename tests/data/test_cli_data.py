@@ -16,7 +16,7 @@ def test_convert_real_photos_then_read_them_back(tmp_path, shared_flowers, capsy
     names = sorted(set(originals))  # the class folders, numbered in sorted order
     printed = capsys.readouterr().out
     assert "wrote 10 records" in printed and f"{len(names)} classes ({', '.join(names)})" in printed
-    assert flowers.data_class_names(str(out)) == names
+    assert flowers.read_labels_file(flowers.labels_file(str(out))) == names
     records = list(flowers.read_records(str(out)))
     assert sorted(r["label"] for r in records) == sorted(originals)
     assert all(r["size"] == (64, 64) and names[r["class"]] == r["label"] for r in records)

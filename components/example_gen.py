@@ -5,8 +5,9 @@ validation, eval). Given train/ and eval/ folders are input splits, which TFX's 
 as they are, refusing an output split config beside them. This executor takes that config too:
 each output split named like an input split holds that input's records, and the others (the
 validation split) are cut by hash from the first input split (train/), with their hash buckets
-against that split's. The hash is of the record's bytes, as TFX's own split: a record always falls
-in the same split, run after run.
+against that split's (7:1 by default: 1 train record in 8; eval's buckets count for nothing).
+The hash is of the record's bytes, as in TFX's own split: a record always falls in the same
+split, run after run.
 """
 from __future__ import annotations
 
@@ -75,12 +76,12 @@ class Executor(import_executor.Executor):
         if properties is exec_properties:
             super().Do(input_dict, output_dict, exec_properties)
         else:
-            self._write_cut_splits(output_dict, properties, split_names)
+            self._write_cut_splits(input_dict, output_dict, properties, split_names)
 
-    def _write_cut_splits(self, output_dict, properties: dict[str, Any], split_names: list[str]) -> None:
+    def _write_cut_splits(self, input_dict, output_dict, properties: dict[str, Any], split_names: list[str]) -> None:
         """TFX's Do with the output splits named up front (its own names them after the input splits,
         and would find no folder for the cut ones): each split written with TFX's WriteSplit."""
-        self._log_startup({}, output_dict, properties)
+        self._log_startup(input_dict, output_dict, properties)
         examples = artifact_utils.get_single_instance(output_dict[standard_component_specs.EXAMPLES_KEY])
         examples.split_names = artifact_utils.encode_split_names(split_names)
         file_format = properties.get(standard_component_specs.OUTPUT_FILE_FORMAT_KEY,

@@ -100,7 +100,8 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     result = convert(args.src_dir, args.out_dir, size=args.size, shards=args.shards)
     print(f"wrote {result['total']} records to {args.out_dir}"
           + (f"; skipped {len(result['skipped'])} unreadable images" if result["skipped"] else ""))
-    print(f"{len(result['class_names'])} classes ({', '.join(result['class_names'])}), listed in {result['labels_file']}")
+    names = result["class_names"]
+    print(f"{len(names)} classes ({', '.join(names)}), listed in {result['labels_file']}")
     return 0
 
 

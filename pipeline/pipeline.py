@@ -52,7 +52,8 @@ def output_config(config: RunConfig) -> tfx.proto.Output:
 
 def example_gen(config: RunConfig, data_base):
     """Records under `data_base` (the directory, or its run-time parameter) in three splits."""
-    return ImportExampleGen(input_base=data_base, input_config=input_config(config), output_config=output_config(config))
+    return ImportExampleGen(input_base=data_base, input_config=input_config(config),
+                            output_config=output_config(config))
 
 
 def schema_gen(config: RunConfig, data_base, examples, statistics):

@@ -88,7 +88,8 @@ def _read_examples(store, executions: list) -> list[metadata_store_pb2.Artifact]
             ids = [e.artifact_id for e in store.get_events_by_execution_ids([execution.id])
                    if e.type == metadata_store_pb2.Event.INPUT and e.path.steps and e.path.steps[0].key == "examples"]
             return store.get_artifacts_by_id(ids)
-    return [outputs["examples"] for name, _, outputs in executions if name == "ImportExampleGen" and "examples" in outputs]
+    return [outputs["examples"] for name, _, outputs in executions
+            if name == "ImportExampleGen" and "examples" in outputs]
 
 
 def latest_run(metadata_path: str, pipeline_name: str) -> tuple[str, list]:

@@ -67,13 +67,26 @@ def write_slice(data: str, limit: int, out_dir: str) -> str:
     return out_dir
 
 
+def split_buckets(split: str) -> tuple[int, int, int]:
+    """(first bucket, bucket after the last, all buckets) of `split` in the pipeline's hash split."""
+    from pipeline.config import RunConfig
+
+    config = RunConfig()
+    counts = {flowers.TRAIN_SPLIT: config.train_buckets, flowers.VALIDATION_SPLIT: config.validation_buckets,
+              flowers.EVAL_SPLIT: config.eval_buckets}
+    names = list(counts)
+    first = sum(counts[name] for name in names[:names.index(split)])
+    return first, first + counts[split], sum(counts.values())
+
+
 def plain_dataset(files: list[str], image_size: int, batch_size: int, training: bool = False,
-                  cache: bool = True, eval_split: bool | None = None) -> tf.data.Dataset:
+                  cache: bool = True, split: str | None = None) -> tf.data.Dataset:
     """The source material's reader, as a hand-written Keras script has it: TFRecordDataset with
     parallel reads → parse → decode_jpeg → resize → cache → (train: shuffle, flip, saturation)
     → batch → prefetch. Batches of (float32 pixels 0..255, int64 class): what every model takes.
 
-    `eval_split` True/False keeps only the eval/train records of a 4:1 hash split of `files`.
+    `split` ("train", "validation" or "eval") keeps only that split's records of a hash split of
+    `files` in the pipeline's proportions (pipeline.config.RunConfig's buckets, 7:1:2).
     """
     def read(record):
         example = tf.io.parse_single_example(record, RAW_SPEC)
@@ -88,8 +101,14 @@ def plain_dataset(files: list[str], image_size: int, batch_size: int, training: 
     options = tf.data.Options()
     options.deterministic = False
     ds = ds.with_options(options)
-    if eval_split is not None:
-        ds = ds.filter(lambda record: tf.equal(tf.strings.to_hash_bucket_fast(record, 5) == 4, eval_split))
+    if split is not None:
+        first, end, total = split_buckets(split)
+
+        def in_split(record):
+            bucket = tf.strings.to_hash_bucket_fast(record, total)
+            return tf.logical_and(bucket >= first, bucket < end)
+
+        ds = ds.filter(in_split)
     ds = ds.map(read, num_parallel_calls=AUTOTUNE)
     if cache:
         ds = ds.cache()

@@ -8,7 +8,8 @@ Pipeline side: `flowers run --data D --model M --epochs N --image-size S --json`
 fresh output root (nothing cached), broken down per component (MLMD's seconds, the run's summary).
 Plain side: a fresh process doing what a hand-written script does with the same epochs, batch, size
 and model: the source material's tf.data reader (benchmarks/common.py:plain_dataset) over the raw
-records with a 4:1 hash split, model.fit with the eval split as validation data, model.evaluate,
+records with a 7:1:2 hash split, model.fit with the validation split as validation data, model.evaluate
+on the eval split,
 model.save; like the Trainer, it skips AutoGraph's conversion of tf_keras itself (`--stock-keras`: it
 does not). Both are timed from process start to exit; memory is the peak of the summed PSS of the
 process tree (Beam workers included) and the largest single process's max RSS. The size on disk of
@@ -46,14 +47,14 @@ def plain_script(spec: dict) -> dict:
     common.plain_keras_setup(spec["stock_keras"])
     files = flowers.list_record_files(spec["data"])
     size, batch = spec["image_size"], spec["batch_size"]
-    train = common.plain_dataset(files, size, batch, training=True, eval_split=False)
-    validation = common.plain_dataset(files, size, batch, eval_split=True)
+    train = common.plain_dataset(files, size, batch, training=True, split=flowers.TRAIN_SPLIT)
+    validation = common.plain_dataset(files, size, batch, split=flowers.VALIDATION_SPLIT)
     model = models.build(spec["model"], size, len(flowers.CLASS_NAMES), weights=spec["weights"])
     model.compile(optimizer=tf.keras.optimizers.Adam(spec["learning_rate"]),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(train, validation_data=validation, epochs=spec["epochs"], verbose=0)
     fitted = time.time()
-    _, accuracy = model.evaluate(validation, verbose=0)
+    _, accuracy = model.evaluate(common.plain_dataset(files, size, batch, split=flowers.EVAL_SPLIT), verbose=0)
     evaluated = time.time()
     model.save(spec["save_to"])
     return {"fit_s": fitted - started, "evaluate_s": evaluated - fitted, "save_s": time.time() - evaluated,

@@ -8,10 +8,10 @@
    data (or its first `--limit` records) into a temp dir, or the run under `--pipeline-output`
    (e.g. one kept by benchmarks/pipeline.py --keep). Their URIs are read from that run's MLMD.
 2. Pipeline side: a fresh process calls components.trainer.run_fn with a tfx FnArgs over those
-   train/eval splits and the transform graph (which run_fn applies to the raw records), the run's own TrainConfig (`--epochs`), and exports the
+   train/validation splits, the schema and the transform graph (which run_fn applies to the raw records), the run's own TrainConfig (`--epochs`), and exports the
    model as the Trainer does. Epoch ends are the wall times of the Trainer's TensorBoard summaries.
 3. Plain side: a fresh process builds the same model (models.build), batch and learning rate, reads
-   ImportExampleGen's train/eval splits of the same run (the same records) with the source
+   ImportExampleGen's train/validation splits of the same run (the same records) with the source
    material's tf.data reader (benchmarks/common.py:plain_dataset: parse, decode_jpeg, resize, cache,
    shuffle, flip + saturation, batch, prefetch) and calls model.fit with the same validation data.
    Like the Trainer, it skips AutoGraph's conversion of tf_keras itself (`--stock-keras`: it does not).
@@ -33,6 +33,7 @@ from pathlib import Path  # noqa: E402
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from benchmarks import common  # noqa: E402
+from data import flowers  # noqa: E402
 
 
 def split_pattern(uri: str, split: str) -> str:
@@ -47,8 +48,9 @@ def pipeline_side(spec: dict) -> dict:
 
     examples = spec["examples"]
     fn_args = tfx.components.FnArgs(
-        working_dir=spec["work"], train_files=[split_pattern(examples, "train")],
-        eval_files=[split_pattern(examples, "eval")], transform_graph_path=spec["transform_graph"],
+        working_dir=spec["work"], train_files=[split_pattern(examples, flowers.TRAIN_SPLIT)],
+        eval_files=[split_pattern(examples, flowers.VALIDATION_SPLIT)], schema_path=spec["schema"],
+        transform_graph_path=spec["transform_graph"],
         transform_output=spec["transform_graph"], serving_model_dir=os.path.join(spec["work"], "serving"),
         model_run_dir=os.path.join(spec["work"], "model_run"), custom_config=spec["trainer_config"])
     started = time.time()
@@ -69,9 +71,9 @@ def plain_side(spec: dict) -> dict:
     common.plain_keras_setup(spec["stock_keras"])
     train = common.plain_dataset([f for f in tf.io.gfile.glob(split_pattern(spec["examples"], "train"))],
                                  size, hp["batch_size"], training=True)
-    validation = common.plain_dataset(tf.io.gfile.glob(split_pattern(spec["examples"], "eval")), size,
-                                      hp["batch_size"])
-    model = models.build(hp["model"], size, len(hp["class_names"]), weights=hp["weights"])
+    validation = common.plain_dataset(tf.io.gfile.glob(split_pattern(spec["examples"], flowers.VALIDATION_SPLIT)),
+                                      size, hp["batch_size"])
+    model = models.build(hp["model"], size, spec["classes"], weights=hp["weights"])
     model.compile(optimizer=tf.keras.optimizers.Adam(hp["learning_rate"]),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     timer = common.EpochEnds()
@@ -115,6 +117,8 @@ def main() -> None:
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: epochs 2..N are the ones compared")
 
+    from tfx.utils import io_utils
+
     from components.trainer import resolve_hyperparameters
     from pipeline.config import RunConfig, TrainConfig
 
@@ -122,9 +126,11 @@ def main() -> None:
         output = prepare(args, tmp)
         transform = common.component_outputs(output, "Transform")
         examples = common.component_outputs(output, "ImportExampleGen")["examples"]
+        schema = io_utils.get_only_uri_in_dir(common.component_outputs(output, "CuratedSchemaGen")["schema"])
         # The run's own image size: its transform graph is fixed to it.
         config = RunConfig(train=TrainConfig(model=args.model, image_size=args.image_size, epochs=args.epochs))
-        spec = {"transform_graph": transform["transform_graph"], "examples": examples,
+        spec = {"transform_graph": transform["transform_graph"], "examples": examples, "schema": schema,
+                "classes": len(flowers.class_names(io_utils.SchemaReader().read(schema))),
                 "trainer_config": config.trainer_config(), "stock_keras": args.stock_keras,
                 "hyperparameters": resolve_hyperparameters(config.trainer_config()),
                 "train_images": common.count_records([split_pattern(examples, "train")])}

@@ -8,6 +8,7 @@ import os
 
 import tensorflow as tf
 import tensorflow_transform as tft
+from tfx.utils import io_utils
 
 import models
 from components import signatures
@@ -37,6 +38,20 @@ def _record_files(patterns: list[str]) -> list[str]:
     if not files:
         raise FileNotFoundError(f"no transformed examples match {patterns}")
     return files
+
+
+class EmptySplitError(ValueError):
+    """A split the Trainer reads holds no records."""
+
+
+def require_records(patterns: list[str], split: str) -> None:
+    """Stops with a clear error when a split is empty: Keras would train without validation (and
+    without early stopping) on an empty validation split, only warning."""
+    files = _record_files(patterns)
+    records = tf.data.TFRecordDataset(files, compression_type="GZIP" if files[0].endswith(".gz") else "")
+    if not any(True for _ in records.take(1)):
+        raise EmptySplitError(f"the {split} split has no records: too few to split (validation takes 1 record in "
+                              "10 of one folder, or 1 in 8 of a train/ folder); add photos")
 
 
 def make_dataset(patterns: list[str], batch_size: int, training: bool, transform,
@@ -127,23 +142,30 @@ def run_fn(fn_args) -> None:
              hp["model"], kind, replicas, global_batch, hp["epochs"])
 
     size = hp["image_size"]
+    # The schema step's class list (the data's labels file, else the five flowers): the head's size
+    # and the exported names.
+    class_names = flowers.class_names(io_utils.SchemaReader().read(fn_args.schema_path))
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     layer, raw_spec = tf_transform_output.transform_features_layer(), tf_transform_output.raw_feature_spec()
     train_ds = make_dataset(fn_args.train_files, global_batch, training=True, transform=layer,
                             raw_spec=raw_spec, augment_data=hp["augment"], random_crop=hp["random_crop"],
                             saturation=hp["saturation"],
                             seed=hp.get("seed"), drop_remainder=kind == "tpu")
-    eval_ds = make_dataset(fn_args.eval_files, global_batch, training=False, transform=layer,
-                           raw_spec=raw_spec, drop_remainder=kind == "tpu")
+    # The Trainer's eval files are the validation split (pipeline.pipeline), which early stopping and
+    # the restored best epoch watch; the Evaluator's eval split stays unseen.
+    require_records(fn_args.train_files, "train")
+    require_records(fn_args.eval_files, "validation")
+    validation_ds = make_dataset(fn_args.eval_files, global_batch, training=False, transform=layer,
+                                 raw_spec=raw_spec, drop_remainder=kind == "tpu")
 
     with strategy.scope():
-        model = models.build(hp["model"], size, len(hp["class_names"]), weights=hp["weights"])
+        model = models.build(hp["model"], size, len(class_names), weights=hp["weights"])
         model.compile(optimizer=tf.keras.optimizers.Adam(hp["learning_rate"]),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(train_ds, validation_data=eval_ds, epochs=hp["epochs"],
+    history = model.fit(train_ds, validation_data=validation_ds, epochs=hp["epochs"],
                         callbacks=_callbacks(hp, fn_args.model_run_dir, lr_ramp), verbose=0)
 
     tf.io.gfile.makedirs(fn_args.model_run_dir)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "history.json"), "w") as f:
         json.dump({k: [float(x) for x in v] for k, v in history.history.items()}, f)
-    signatures.export(model, tf_transform_output, fn_args.serving_model_dir, list(hp["class_names"]))
+    signatures.export(model, tf_transform_output, fn_args.serving_model_dir, class_names)

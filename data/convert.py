@@ -4,9 +4,11 @@
 image is scaled so its shorter side equals `size`, center-cropped to size×size, re-encoded as
 JPEG (quality 95) and written as one record: image, class, label, size [h, w], one_hot_class.
 
-Class order: when every folder name is one of the five flower names (data.flowers.CLASS_NAMES,
-any subset, case-insensitive) the records use the flowers indices and no labels file is written;
-otherwise the classes are the sorted folder names, written one per line to `out_dir/labels.txt`.
+Classes: the sub-folder names, numbered 0..N-1 in sorted order (any names, any number of them;
+three of the flower folders make a three-class set) and written one a line, in that order, to
+`out_dir/labels.txt` (data.flowers.LABELS_FILE), which the pipeline's schema step reads: the
+schema, the model's head and its exported class names follow it. The five flower folders give the
+public set's order and indices.
 
 The images are shuffled (with a fixed seed, so runs repeat) across `shards` files named like the
 public set, `flowers<shard:02d>-<count>.tfrec`, decoded and encoded in parallel by a process pool.
@@ -21,7 +23,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 
-from data.flowers import CLASS_NAMES, LABELS_FILE
+from data.flowers import LABELS_FILE
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 FILE_PREFIX = "flowers"
@@ -29,18 +31,15 @@ JPEG_QUALITY = 95
 SHUFFLE_SEED = 1234
 
 
-def find_classes(src_dir: str) -> tuple[list[str], dict[str, str], bool]:
-    """(class names in index order, folder name → class name, whether they are the flower names)."""
+def find_classes(src_dir: str) -> list[str]:
+    """The class folders of `src_dir` in class-index order: sorted names, hidden ones left out."""
     if not os.path.isdir(src_dir):
         raise ValueError(f"source folder {src_dir!r} does not exist or is not a folder")
     folders = sorted(e.name for e in os.scandir(src_dir) if e.is_dir() and not e.name.startswith("."))
     if not folders:
         raise ValueError(f"no class sub-folders in {src_dir!r}: expected one folder of photos per class, "
                          f"e.g. {src_dir}/daisy/*.jpg, {src_dir}/roses/*.jpg")
-    lowered = [f.lower() for f in folders]
-    if all(f in CLASS_NAMES for f in lowered) and len(set(lowered)) == len(lowered):
-        return list(CLASS_NAMES), dict(zip(folders, lowered)), True
-    return folders, {f: f for f in folders}, False
+    return folders
 
 
 def _list_images(folder: str) -> list[str]:
@@ -100,24 +99,23 @@ def convert(src_dir: str, out_dir: str, size: int = 192, shards: int = 16, worke
     """Convert `src_dir/<class>/*.jpg|jpeg|png` into TFRecords in `out_dir`.
 
     Returns {"files", "counts" (per class name), "total", "skipped" [(path, reason)], "class_names",
-    "labels_file" (path or None)}. Raises ValueError when there is nothing to convert.
+    "labels_file"}. Raises ValueError when there is nothing to convert, or a single class.
     """
     if size < 1:
         raise ValueError(f"size must be positive, got {size}")
     if shards < 1:
         raise ValueError(f"shards must be at least 1, got {shards}")
-    class_names, folder_class, flower_names = find_classes(src_dir)
-    per_folder = {folder: _list_images(os.path.join(src_dir, folder)) for folder in folder_class}
+    per_folder = {folder: _list_images(os.path.join(src_dir, folder)) for folder in find_classes(src_dir)}
     empty = [folder for folder, paths in per_folder.items() if not paths]
     if len(empty) == len(per_folder):
         raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in the class folders of {src_dir!r}")
-    if empty:
-        if not flower_names:  # a class without examples would only confuse training
-            class_names = [c for c in class_names if c not in empty]
-        if progress:
-            print(f"warning: no images in {', '.join(empty)}; left out", file=sys.stderr)
-    items = [(p, class_names.index(folder_class[folder]))
-             for folder, paths in per_folder.items() for p in paths]
+    if empty and progress:  # a class without examples would only confuse training
+        print(f"warning: no images in {', '.join(empty)}; left out", file=sys.stderr)
+    class_names = [folder for folder, paths in per_folder.items() if paths]
+    if len(class_names) < 2:
+        raise ValueError(f"only one class folder with images in {src_dir!r} ({class_names[0]}): "
+                         "a classifier needs at least two")
+    items = [(p, index) for index, folder in enumerate(class_names) for p in per_folder[folder]]
 
     import tensorflow as tf
 
@@ -132,13 +130,8 @@ def convert(src_dir: str, out_dir: str, size: int = 192, shards: int = 16, worke
     for old in tf.io.gfile.glob(os.path.join(out_dir, f"{FILE_PREFIX}[0-9][0-9]-*.tfrec")):
         tf.io.gfile.remove(old)
     labels_path = os.path.join(out_dir, LABELS_FILE)
-    if flower_names:
-        if tf.io.gfile.exists(labels_path):
-            tf.io.gfile.remove(labels_path)  # a stale one would relabel these records
-        labels_path = None
-    else:
-        with tf.io.gfile.GFile(labels_path, "w") as f:
-            f.write("".join(name + "\n" for name in class_names))
+    with tf.io.gfile.GFile(labels_path, "w") as f:
+        f.write("".join(name + "\n" for name in class_names))
 
     files, skipped = {}, []
     counts = {name: 0 for name in class_names}

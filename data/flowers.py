@@ -18,11 +18,16 @@ SIZE_KEY = "size"
 ONE_HOT_KEY = "one_hot_class"
 
 RECORD_PATTERN = "*.tfrec*"  # matches .tfrec, .tfrecord, .tfrecords; skips README/LICENSE beside them
-LABELS_FILE = "labels.txt"  # written beside records whose classes are not the five flowers
+# The class names, one a line in class-index order, beside the records (`flowers data convert` writes
+# it). Data without one holds the five flowers (the public records, data/default).
+LABELS_FILE = "labels.txt"
 # Data that arrives over time: ROOT/span-1/, ROOT/span-2/, ... ({SPAN} is TFX's span spec; ImportExampleGen
 # reads the highest-numbered one). Each span is a flat folder of records or holds train/ and eval/.
 SPAN_FOLDER = "span-{SPAN}"
 SPLITS = ("train", "eval")
+# The pipeline's splits: the Trainer fits on `train` and early-stops on `validation`; only the
+# Evaluator (and the report) read `eval`. Given train/ and eval/ folders, validation is cut from train.
+TRAIN_SPLIT, VALIDATION_SPLIT, EVAL_SPLIT = "train", "validation", "eval"
 _ANY_SPAN = "span-*"
 _SPAN_RECORD_FOLDERS = (_ANY_SPAN, *(f"{_ANY_SPAN}/{split}" for split in SPLITS))  # glob patterns
 
@@ -231,6 +236,69 @@ def _glob_in(path: str, folders) -> list[str]:
 
     root = glob_escape(path.rstrip("/"))
     return sorted(f for folder in folders for f in tf.io.gfile.glob(os.path.join(root, folder, RECORD_PATTERN)))
+
+
+def set_class_names(schema, names: Sequence[str]) -> None:
+    """Makes a schema (tensorflow_metadata Schema proto, in place) describe records of the classes
+    `names`, in class-index order: the `label` string domain, the `class` range 0..N-1 and the
+    `one_hot_class` length. `class_names(schema)` reads them back."""
+    _check_class_names(names, "the class names")
+    features = {f.name: f for f in schema.feature}
+    label = features[LABEL_KEY]
+    if label.HasField("string_domain"):
+        domain = label.string_domain
+    else:
+        (domain,) = [d for d in schema.string_domain if d.name == label.domain] or [None]
+        if domain is None:
+            raise ValueError(f"the schema gives feature {LABEL_KEY!r} no string domain to hold the class names")
+    domain.ClearField("value")
+    domain.value.extend(names)
+    features[CLASS_KEY].int_domain.min = 0
+    features[CLASS_KEY].int_domain.max = len(names) - 1
+    one_hot = features[ONE_HOT_KEY].shape
+    one_hot.ClearField("dim")
+    one_hot.dim.add().size = len(names)
+
+
+def read_labels_file(path: str) -> list[str]:
+    """The class names of a labels file (one a line, in class-index order), checked."""
+    import tensorflow as tf
+
+    with tf.io.gfile.GFile(path) as f:
+        names = [line.strip() for line in f if line.strip()]
+    _check_class_names(names, path)
+    return names
+
+
+def _check_class_names(names: Sequence[str], source: str) -> None:
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise ValueError(f"{source} must list at least two distinct class names, one a line; it lists {list(names)}")
+
+
+def labels_file(data: str, span: int = 0) -> str | None:
+    """The labels file that names the classes of the records at `data` (a folder or glob, local or
+    gs://), None when there is none (the records hold the five flowers).
+
+    Looked for in the span-N/ folder of span `span` (when the data has span folders), then at the
+    data root; at each, beside the records, else in the train/ and eval/ folders, where each copy
+    must list the same classes (the class indices follow it)."""
+    import tensorflow as tf
+
+    base, _ = split_location(data)
+    suffixes = {folder: folder.rstrip("/").rsplit("span-", 1)[-1]
+                for folder in sorted(tf.io.gfile.glob(os.path.join(base, _ANY_SPAN)))} if span else {}
+    roots = [folder for folder, suffix in suffixes.items() if suffix.isdigit() and int(suffix) == span]
+    for root in [*roots, base]:
+        if tf.io.gfile.exists(os.path.join(root, LABELS_FILE)):
+            return os.path.join(root, LABELS_FILE)
+        copies = [p for p in (os.path.join(root, split, LABELS_FILE) for split in SPLITS) if tf.io.gfile.exists(p)]
+        lists = {tuple(read_labels_file(p)) for p in copies}
+        if len(lists) > 1:
+            raise ValueError(f"{' and '.join(copies)} list different classes, so the same class index would mean "
+                             "different flowers in train and eval: convert both from the same set of class folders")
+        if copies:
+            return copies[0]
+    return None
 
 
 def has_split_folders(path: str) -> bool:

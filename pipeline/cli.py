@@ -21,6 +21,8 @@ def print_summary(summary: dict, as_json: bool) -> None:
     print("\nComponents:")
     for c in summary["components"]:
         print(f"  {c['name']:<32} {c['state']:<9} {c['seconds']:>7.1f}s")
+    if summary.get("split_sizes"):
+        print("Records: " + ", ".join(f"{split} {count}" for split, count in summary["split_sizes"].items()))
     accuracy = summary["accuracy"]
     print(f"Eval accuracy: {accuracy:.3f}" if accuracy is not None else "Eval accuracy: n/a")
     if summary.get("baseline_accuracy") is not None:
@@ -104,6 +106,8 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     result = convert(args.src_dir, args.out_dir, size=args.size, shards=args.shards)
     print(f"wrote {result['total']} records to {args.out_dir}"
           + (f"; skipped {len(result['skipped'])} unreadable images" if result["skipped"] else ""))
+    names = result["class_names"]
+    print(f"{len(names)} classes ({', '.join(names)}), listed in {result['labels_file']}")
     return 0
 
 
@@ -149,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--size", type=positive_int(32), default=192)
     synth.set_defaults(func=cmd_data_synth)
-    convert = data_sub.add_parser("convert", help="class folders of JPEG/PNG photos → TFRecords in the public layout")
+    convert = data_sub.add_parser("convert", help="class folders of JPEG/PNG photos → TFRecords in the public layout, "
+                                                  "classes numbered in sorted folder order and listed in "
+                                                  "OUT_DIR/labels.txt")
     convert.add_argument("src_dir")
     convert.add_argument("out_dir")
     convert.add_argument("--size", type=positive_int(32), default=192)

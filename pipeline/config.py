@@ -32,7 +32,6 @@ class TrainConfig:
     early_stopping_patience: Optional[int] = None  # None: the model's default, else 5
     seed: Optional[int] = None
     tpu: Optional[str] = None
-    class_names: tuple[str, ...] = flowers.CLASS_NAMES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,10 +73,14 @@ class RunConfig:
     output: str = "outputs"
     serving_dir: Optional[str] = None
     pipeline_name: str = "flowers"
-    # Hash-bucket split of the records: train gets `train_buckets` of every `train + eval` records.
-    train_buckets: int = 4
-    eval_buckets: int = 1
-    # The curated schema judges the data against intent; --infer-schema lets SchemaGen learn it.
+    # Hash-bucket split of one folder of records, 7:1:2 by default: train gets `train_buckets` of
+    # every `train + validation + eval` records. Given train/ and eval/ folders, validation is cut
+    # from train/ as validation : train buckets (1 record in 8).
+    train_buckets: int = 7
+    validation_buckets: int = 1
+    eval_buckets: int = 2
+    # The curated schema (with the data's class names) judges the data against intent;
+    # --infer-schema lets SchemaGen learn it.
     infer_schema: bool = False
     schema_file: str = flowers.schema_file()
     # True when `data` holds train/ and eval/ folders: use them as the splits instead of hashing.
@@ -105,6 +108,4 @@ class RunConfig:
 
     def trainer_config(self) -> dict:
         """`custom_config` for the Trainer: JSON-friendly values only."""
-        cfg = dataclasses.asdict(self.train)
-        cfg["class_names"] = list(cfg["class_names"])
-        return cfg
+        return dataclasses.asdict(self.train)

@@ -63,9 +63,11 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
 
     defaults = default_config()
     parser.add_argument("--data", type=location, default=default_data_dir(),
-                        help="TFRecord folder or glob, local or gs:// (default: the embedded synthetic set); "
-                             "a folder with train/ and eval/ sub-folders uses them as the splits; one with "
-                             "span-1/, span-2/, ... reads the newest span")
+                        help="TFRecord folder or glob, local or gs:// (default: the embedded synthetic set), "
+                             "hash-split 7:1:2 into train, validation and eval; a folder with train/ and eval/ "
+                             "sub-folders uses them as the splits, validation cut from train/ (1 record in 8); "
+                             "one with span-1/, span-2/, ... reads the newest span. A labels.txt beside the "
+                             "records names the classes (`flowers data convert` writes it; none: the five flowers)")
     parser.add_argument("--spans", type=positive_int(1), default=defaults.spans,
                         help="train and evaluate on the newest N spans ingested so far, a rolling window "
                              "(default %(default)s)")
@@ -84,7 +86,8 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-regression", type=fraction, default=defaults.max_regression,
                         help="how far below the last blessed model's accuracy a new one may be (default %(default)s)")
     parser.add_argument("--patience", type=positive_int(1),
-                        help="epochs without a better eval accuracy before training stops (default: the model's own)")
+                        help="epochs without a better validation accuracy before training stops "
+                             "(default: the model's own)")
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
     parser.add_argument("--random-crop", action=argparse.BooleanOptionalAction,
                         help="random crops in the augmentation (default: on for squeezenet, off for the others)")

@@ -10,8 +10,10 @@ from tfx.dsl.components.base import executor_spec
 
 from components import atomic_pusher
 from components.anomalies_gate import AnomaliesGate
-from components.record_check import RecordCheck
 from components.evaluation import eval_config
+from components.example_gen import ImportExampleGen
+from components.record_check import RecordCheck
+from components.schema import CuratedSchemaGen
 from data import flowers
 from pipeline.config import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM, RunConfig
 
@@ -39,19 +41,26 @@ def input_config(config: RunConfig) -> tfx.proto.Input:
     return tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=f"{span}{pattern}")])
 
 
-def example_gen(config: RunConfig, runtime_parameters: bool = False):
-    """Records under a directory or glob; given train/eval folders, or a hash split of one folder."""
-    base, _ = flowers.split_location(config.data)
-    base = _param(runtime_parameters, DATA_PARAM, base, "directory of the TFRecords (the file pattern, "
-                                                        "span folders and train/eval layout are fixed at compile time)")
-    # Given train/eval folders are the splits; otherwise one folder is hash-split.
-    hash_split = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
-        tfx.proto.SplitConfig.Split(name="train", hash_buckets=config.train_buckets),
-        tfx.proto.SplitConfig.Split(name="eval", hash_buckets=config.eval_buckets),
-    ]))
-    output_config = None if config.split_folders else hash_split
-    return tfx.components.ImportExampleGen(input_base=base, input_config=input_config(config),
-                                           output_config=output_config)
+def output_config(config: RunConfig) -> tfx.proto.Output:
+    """The pipeline's three splits by hash buckets: of one folder, or given train/ and eval/ folders
+    (then validation is cut from train/ by its share of train + validation; components.example_gen)."""
+    buckets = {flowers.TRAIN_SPLIT: config.train_buckets, flowers.VALIDATION_SPLIT: config.validation_buckets,
+               flowers.EVAL_SPLIT: config.eval_buckets}
+    return tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
+        tfx.proto.SplitConfig.Split(name=name, hash_buckets=count) for name, count in buckets.items()]))
+
+
+def example_gen(config: RunConfig, data_base):
+    """Records under `data_base` (the directory, or its run-time parameter) in three splits."""
+    return ImportExampleGen(input_base=data_base, input_config=input_config(config),
+                            output_config=output_config(config))
+
+
+def schema_gen(config: RunConfig, data_base, examples, statistics):
+    """SchemaGen with --infer-schema; else the curated schema with the data's class names."""
+    if config.infer_schema:
+        return tfx.components.SchemaGen(statistics=statistics.outputs["statistics"], infer_feature_shape=True)
+    return CuratedSchemaGen(examples=examples.outputs["examples"], schema_file=config.schema_file, data=data_base)
 
 
 def span_window(config: RunConfig, examples) -> Optional[tfx.dsl.Resolver]:
@@ -78,12 +87,12 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
                     runtime_parameters: bool = False) -> tfx.dsl.Pipeline:
     """The DAG. `runtime_parameters`: expose DATA_PARAM, TRAINER_PARAM and EVAL_PARAM, defaulting to
     the config's values, for a runner that compiles the pipeline for a server."""
-    examples = example_gen(config, runtime_parameters)
+    data_base = _param(runtime_parameters, DATA_PARAM, flowers.split_location(config.data)[0],
+                       "directory of the TFRecords (the file pattern, span folders and train/eval layout are "
+                       "fixed at compile time)")
+    examples = example_gen(config, data_base)
     statistics = tfx.components.StatisticsGen(examples=examples.outputs["examples"])
-    if config.infer_schema:
-        schema = tfx.components.SchemaGen(statistics=statistics.outputs["statistics"], infer_feature_shape=True)
-    else:
-        schema = tfx.components.ImportSchemaGen(schema_file=config.schema_file)
+    schema = schema_gen(config, data_base, examples, statistics)
     validator = tfx.components.ExampleValidator(statistics=statistics.outputs["statistics"],
                                                 schema=schema.outputs["schema"])
     gate = AnomaliesGate(anomalies=validator.outputs["anomalies"])
@@ -110,8 +119,9 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         examples=window_examples,
         transform_graph=transform.outputs["transform_graph"],
         schema=schema.outputs["schema"],
-        train_args=tfx.proto.TrainArgs(splits=["train"]),
-        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        # Early stopping and the restored best epoch watch validation, never the Evaluator's split.
+        train_args=tfx.proto.TrainArgs(splits=[flowers.TRAIN_SPLIT]),
+        eval_args=tfx.proto.EvalArgs(splits=[flowers.VALIDATION_SPLIT]),
         custom_config=_param(runtime_parameters, TRAINER_PARAM, config.trainer_config(),
                              "TrainConfig as JSON; image_size must stay as compiled (Transform's is fixed)",
                              to_text=lambda value: json.dumps(value, sort_keys=True)))
@@ -124,7 +134,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
 
     evaluator = tfx.components.Evaluator(
         examples=window_examples, model=trainer.outputs["model"],
-        baseline_model=baseline.outputs["model"], example_splits=["eval"],
+        baseline_model=baseline.outputs["model"], example_splits=[flowers.EVAL_SPLIT],
         eval_config=_param(runtime_parameters, EVAL_PARAM, eval_config(config.min_accuracy, config.max_regression),
                            "tfma.EvalConfig as JSON: the accuracy floor and the regression allowance",
                            to_text=lambda value: json_format.MessageToJson(value, indent=None)))

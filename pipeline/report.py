@@ -15,13 +15,14 @@ import os
 import numpy as np
 from ml_metadata.proto import metadata_store_pb2
 
+from components.schema import CLASS_NAMES_FROM
 from data import flowers, records
 from pipeline import summary as run_summary
 
 GRID_IMAGES = 24
 # Output key → the components that produce it (the baseline resolver also outputs a `model`).
 _PRODUCERS = {"examples": ("ImportExampleGen",), "statistics": ("StatisticsGen",),
-              "schema": ("ImportSchemaGen", "SchemaGen"), "anomalies": ("ExampleValidator",),
+              "schema": ("CuratedSchemaGen", "SchemaGen"), "anomalies": ("ExampleValidator",),
               "transform_graph": ("Transform",), "model": ("Trainer",), "model_run": ("Trainer",),
               "evaluation": ("Evaluator",), "blessing": ("Evaluator",)}
 _CSS = """
@@ -51,8 +52,9 @@ def write_report(output: str, report_dir: str | None = None, pipeline_name: str 
     # Only published artifacts: a component that failed leaves its outputs PENDING, with no files.
     artifacts = {key: outputs[name][key].uri for key, names in _PRODUCERS.items() for name in names
                  if key in outputs.get(name, {}) and outputs[name][key].state == metadata_store_pb2.Artifact.LIVE}
-    class_names = json.loads(props.get("Trainer", {}).get("custom_config") or "{}").get(
-        "class_names", list(flowers.CLASS_NAMES))
+    class_names = flowers.class_names(_schema(artifacts["schema"])) if "schema" in artifacts else []
+    curated = outputs.get("CuratedSchemaGen", {}).get("schema")
+    class_source = curated.custom_properties[CLASS_NAMES_FROM].string_value if curated else None
 
     def png(name: str, figure) -> str:
         figure.savefig(os.path.join(report_dir, name), dpi=80, bbox_inches="tight")
@@ -62,7 +64,7 @@ def write_report(output: str, report_dir: str | None = None, pipeline_name: str 
                 ("Evaluation", _evaluation(artifacts, class_names, png)),
                 ("Eval images", _eval_images(artifacts, grid_images, png)),
                 ("Data", _data(artifacts, png)),
-                ("Lineage", _lineage(summary, props, artifacts))]
+                ("Lineage", _lineage(summary, props, artifacts, class_source))]
     page = _page(summary, sections)
     path = os.path.join(report_dir, "index.html")
     with open(path, "w") as f:
@@ -80,6 +82,9 @@ def _page(summary: dict, sections: list[tuple[str, str]]) -> str:
         failed = summary["failed"]
         verdict = (f'<span class="no">Run failed</span> at <b>{html.escape(failed["component"])}</b>: '
                    f'<span class="error">{html.escape(failed["error"] or "see the run log")}</span><br>{verdict}')
+    if summary["split_sizes"]:
+        verdict += "<br>Records: " + " · ".join(f"{html.escape(split)} {count}"
+                                                for split, count in summary["split_sizes"].items())
     nav = " ".join(f'<a href="#{_anchor(title)}">{title}</a>' for title, _ in sections)
     body = "\n".join(f'<section id="{_anchor(title)}">\n<h2>{title}</h2>\n{content}\n</section>'
                      for title, content in sections)
@@ -126,13 +131,13 @@ def _training(artifacts: dict, png) -> str:
     figure, axes = _figure(11, 3.8, cols=2)
     for ax, metric in zip(axes[0], ("loss", "accuracy")):
         ax.plot(epochs, history[metric], "o-", label="train")
-        ax.plot(epochs, history[f"val_{metric}"], "o-", label="eval")
+        ax.plot(epochs, history[f"val_{metric}"], "o-", label="validation")
         ax.axvline(best + 1, color="gray", linestyle="--", linewidth=1, label="best epoch")
         ax.set(title=metric, xlabel="epoch")
         ax.grid(alpha=0.3)
         ax.legend()
     return (png("training.png", figure) +
-            f"<p>{len(epochs)} epochs; best eval accuracy {history['val_accuracy'][best]:.3f} at epoch {best + 1} "
+            f"<p>{len(epochs)} epochs; best validation accuracy {history['val_accuracy'][best]:.3f} at epoch {best + 1} "
             "(the exported model keeps that epoch's weights). TensorBoard: "
             f"<code>tensorboard --logdir {html.escape(artifacts['model_run'])}</code></p>")
 
@@ -186,7 +191,7 @@ def predict_eval_images(examples_uri: str, model_dir: str, count: int) -> list[d
     """The first `count` eval records, fed as JPEG bytes to the model's serving_default signature."""
     import tensorflow as tf
 
-    files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, "Split-eval", "*")))
+    files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{flowers.EVAL_SPLIT}", "*")))
     compression = records.compression(files[0])
     examples = [flowers.decode_example(s) for s in
                 tf.data.TFRecordDataset(files, compression_type=compression).take(count).as_numpy_iterator()]
@@ -290,10 +295,16 @@ def _data(artifacts: dict, png) -> str:
             parts.append(f"<h4>{html.escape(split)}</h4>" +
                          ('<p class="yes">No anomalies found.</p>' if frame.empty else _frame(frame)))
     if "schema" in artifacts:
-        features, domains = display_util.get_schema_dataframe(
-            tfdv.load_schema_text(os.path.join(artifacts["schema"], "schema.pbtxt")))
+        features, domains = display_util.get_schema_dataframe(_schema(artifacts["schema"]))
         parts.append("<h3>Schema (TFDV)</h3>" + _frame(features) + ("" if domains.empty else _frame(domains)))
     return "\n".join(parts) or "<p>No data artifacts.</p>"
+
+
+def _schema(uri: str):
+    """The Schema proto of a schema artifact."""
+    from tfx.utils import io_utils
+
+    return io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(uri))
 
 
 def _frame(frame) -> str:
@@ -303,12 +314,12 @@ def _frame(frame) -> str:
 
 # --- Lineage -------------------------------------------------------------------------------------
 
-def _lineage(summary: dict, props: dict, artifacts: dict) -> str:
+def _lineage(summary: dict, props: dict, artifacts: dict, class_source: str | None) -> str:
     def code(text) -> str:
         return f"<code>{html.escape(str(text))}</code>" if text else "—"
 
-    schema_source = (f"curated, {code(props['ImportSchemaGen'].get('schema_file'))}" if "ImportSchemaGen" in props
-                     else "inferred by SchemaGen")
+    schema_source = (f"curated, {code(props['CuratedSchemaGen'].get('schema_file'))}, class names from "
+                     f"{code(class_source)}" if "CuratedSchemaGen" in props else "inferred by SchemaGen")
     rows = [
         ("run id", code(summary["run_id"])),
         ("data", code(props.get("ImportExampleGen", {}).get("input_base"))),

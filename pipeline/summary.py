@@ -54,6 +54,45 @@ def _accuracy_by_model(evaluation_uri: str) -> tuple[dict, dict]:
     return overall, per_class
 
 
+def _statistics_of(store, examples_id: int):
+    """The statistics StatisticsGen computed over one Examples artifact (in any run), or None."""
+    readers = {e.execution_id for e in store.get_events_by_artifact_ids([examples_id])
+               if e.type == metadata_store_pb2.Event.INPUT}
+    found = [a for execution_id in sorted(readers) for key, a in _outputs(store, execution_id).items()
+             if key == "statistics" and a.state == metadata_store_pb2.Artifact.LIVE]
+    return found[0] if found else None
+
+
+def split_sizes(store, examples: list[metadata_store_pb2.Artifact]) -> dict[str, int]:
+    """{split: records} over Examples artifacts (summed over spans), from StatisticsGen's counts."""
+    from tfx.components.statistics_gen import stats_artifact_utils
+    from tfx.types import artifact_utils, standard_artifacts
+
+    sizes: dict[str, int] = {}
+    for artifact in examples:
+        statistics = _statistics_of(store, artifact.id)
+        if statistics is None:
+            continue
+        stats = standard_artifacts.ExampleStatistics()
+        stats.set_mlmd_artifact(statistics)
+        for split in artifact_utils.decode_split_names(stats.split_names):
+            count = stats_artifact_utils.load_statistics(stats, split).proto().datasets[0].num_examples
+            sizes[split] = sizes.get(split, 0) + count
+    return sizes
+
+
+def _read_examples(store, executions: list) -> list[metadata_store_pb2.Artifact]:
+    """The Examples the run trained and evaluated on (the window of spans, when there is one); the
+    run's own ingest when it stopped before the Trainer."""
+    for name, execution, _ in executions:
+        if name == "Trainer":
+            ids = [e.artifact_id for e in store.get_events_by_execution_ids([execution.id])
+                   if e.type == metadata_store_pb2.Event.INPUT and e.path.steps and e.path.steps[0].key == "examples"]
+            return store.get_artifacts_by_id(ids)
+    return [outputs["examples"] for name, _, outputs in executions
+            if name == "ImportExampleGen" and "examples" in outputs]
+
+
 def latest_run(metadata_path: str, pipeline_name: str) -> tuple[str, list]:
     """(run id, [(component name, execution, {output key: artifact})] in start order) of the latest run."""
     store = connect(metadata_path)
@@ -69,11 +108,13 @@ def latest_run(metadata_path: str, pipeline_name: str) -> tuple[str, list]:
 
 
 def read_summary(metadata_path: str, pipeline_name: str) -> dict:
-    """The latest run of `pipeline_name`: components with state and seconds, accuracy, blessing, push."""
+    """The latest run of `pipeline_name`: components with state and seconds, records per split,
+    accuracy, blessing, push."""
     run_id, executions = latest_run(metadata_path, pipeline_name)
-
+    store = connect(metadata_path)
     summary: dict = {"run_id": run_id, "components": [], "accuracy": None, "baseline_accuracy": None,
-                     "per_class_accuracy": {}, "blessed": None, "pushed": False, "pushed_model_dir": None}
+                     "per_class_accuracy": {}, "blessed": None, "pushed": False, "pushed_model_dir": None,
+                     "split_sizes": split_sizes(store, _read_examples(store, executions))}
     for name, execution, outputs in executions:
         seconds = (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
         summary["components"].append({"name": name, "state": _STATES.Name(execution.last_known_state).lower(),

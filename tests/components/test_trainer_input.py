@@ -1,5 +1,6 @@
 """The Trainer's input pipeline: augmentation on the train split only, eval untouched."""
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from components.trainer import make_dataset, resolve_hyperparameters
@@ -57,3 +58,14 @@ def test_hyperparameters_fall_back_to_the_model_defaults():
     assert hp["epochs"] == 3  # given
     assert hp["learning_rate"] > 0 and hp["batch_size"] > 0 and "lr_ramp" in hp  # the model's own
     assert hp["weights"] == "imagenet"
+
+
+def test_an_empty_split_stops_the_trainer_with_a_clear_error(tmp_path, shared_flowers):
+    from components.trainer import EmptySplitError, require_records
+
+    _write_raw(tmp_path / "full.gz", shared_flowers, count=1)
+    require_records([str(tmp_path / "full.gz")], "validation")
+    with tf.io.TFRecordWriter(str(tmp_path / "empty.gz"), options="GZIP"):
+        pass  # what ImportExampleGen writes for a split no record fell into
+    with pytest.raises(EmptySplitError, match="the validation split has no records: too few to split"):
+        require_records([str(tmp_path / "empty.gz")], "validation")

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from data.convert import convert, load_square
-from data.flowers import CLASS_NAMES, LABELS_FILE, list_record_files, read_records
+from data.flowers import LABELS_FILE, list_record_files, read_records
 
 SIZE = 48
 
@@ -46,15 +46,17 @@ def flower_folders(tmp_path: Path) -> tuple[Path, dict[str, int], Path]:
     return src, expected, bad
 
 
-def test_round_trip_flower_names(flower_folders, tmp_path, capsys):
+def test_round_trip_three_flower_folders_make_three_classes(flower_folders, tmp_path, capsys):
     src, expected, bad = flower_folders
     out = tmp_path / "records"
     summary = convert(str(src), str(out), size=SIZE, shards=3, workers=1)
 
-    assert summary["class_names"] == list(CLASS_NAMES)
-    assert summary["labels_file"] is None and not (out / LABELS_FILE).exists()
+    names = ["daisy", "roses", "tulips"]  # numbered 0..2, not with the five flowers' gaps
+    assert summary["class_names"] == names
+    assert summary["labels_file"] == str(out / LABELS_FILE)
+    assert (out / LABELS_FILE).read_text().splitlines() == names
     assert summary["total"] == 6
-    assert {k: v for k, v in summary["counts"].items() if v} == expected
+    assert summary["counts"] == expected
     assert [p for p, _ in summary["skipped"]] == [str(bad)]
     assert "skipped 1 unreadable images" in capsys.readouterr().err
 
@@ -70,8 +72,8 @@ def test_round_trip_flower_names(flower_folders, tmp_path, capsys):
         img = _decode(r["image"])
         assert img.shape == (SIZE, SIZE, 3) and img.dtype == np.uint8
         assert r["size"] == (SIZE, SIZE)
-        assert r["label"] == CLASS_NAMES[r["class"]]
-        one_hot = np.zeros(len(CLASS_NAMES), np.float32)
+        assert r["label"] == names[r["class"]]
+        one_hot = np.zeros(len(names), np.float32)
         one_hot[r["class"]] = 1
         assert np.array_equal(np.asarray(r["one_hot_class"]), one_hot)
         seen[r["label"]] = seen.get(r["label"], 0) + 1
@@ -125,14 +127,27 @@ def test_rerun_replaces_old_shards_and_labels(tmp_path):
     out = tmp_path / "out"
     convert(str(src), str(out), size=16, shards=5, workers=1, progress=False)
     assert (out / LABELS_FILE).exists()
-    # same output folder, now with flower names and fewer shards: no stale files may remain
+    # same output folder, now with other classes and fewer shards: no stale files may remain
     src2 = tmp_path / "src2"
     _photo(src2 / "roses" / "0.jpg", 40, 40, seed=1)
     _photo(src2 / "daisy" / "0.jpg", 40, 40, seed=2)
     summary = convert(str(src2), str(out), size=16, shards=2, workers=1, progress=False)
     assert list_record_files(str(out)) == summary["files"]
-    assert not (out / LABELS_FILE).exists()
+    assert (out / LABELS_FILE).read_text().splitlines() == ["daisy", "roses"]
     assert sorted(r["label"] for r in read_records(str(out))) == ["daisy", "roses"]
+
+
+def test_empty_class_folders_are_left_out_and_one_class_is_refused(tmp_path, capsys):
+    _photo(tmp_path / "src" / "cats" / "0.jpg", 40, 40, seed=1)
+    (tmp_path / "src" / "birds").mkdir()
+    _photo(tmp_path / "src" / "dogs" / "0.jpg", 40, 40, seed=2)
+    summary = convert(str(tmp_path / "src"), str(tmp_path / "out"), size=16, shards=1, workers=1)
+    assert summary["class_names"] == ["cats", "dogs"]
+    assert "no images in birds; left out" in capsys.readouterr().err
+    assert [r["class"] for r in sorted(read_records(str(tmp_path / "out")), key=lambda r: r["label"])] == [0, 1]
+    (tmp_path / "src" / "dogs" / "0.jpg").unlink()
+    with pytest.raises(ValueError, match="only one class folder with images .*cats.*: a classifier needs at least two"):
+        convert(str(tmp_path / "src"), str(tmp_path / "out"), size=16, shards=1, workers=1)
 
 
 def test_empty_source_raises(tmp_path):

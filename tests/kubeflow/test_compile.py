@@ -77,8 +77,9 @@ def test_run_time_parameters_are_declared_with_the_config_as_defaults(compiled):
     declared = spec.root.input_definitions.parameters
     assert set(declared) == {DATA_PARAM, TRAINER_PARAM, EVAL_PARAM}
     assert all(p.is_optional and p.description for p in declared.values())
-    wiring = {("ImportExampleGen", "input_base"): DATA_PARAM, ("Trainer", "custom_config"): TRAINER_PARAM,
-              ("Evaluator", "eval_config"): EVAL_PARAM}
+    # The schema step reads the class names beside the records the run ingests.
+    wiring = {("ImportExampleGen", "input_base"): DATA_PARAM, ("CuratedSchemaGen", "data"): DATA_PARAM,
+              ("Trainer", "custom_config"): TRAINER_PARAM, ("Evaluator", "eval_config"): EVAL_PARAM}
     for (task, key), name in wiring.items():
         assert spec.root.dag.tasks[task].inputs.parameters[key].component_input_parameter == name
 

@@ -1,5 +1,6 @@
 """The whole TFX chain, run for real on tiny data by the `flowers` command."""
 import glob
+import json
 import os
 
 import numpy as np
@@ -14,7 +15,7 @@ from tests.pipeline.runs import TINY_FLAGS, flowers_run
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
-EXPECTED_COMPONENTS = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
+EXPECTED_COMPONENTS = {"ImportExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator",
                        "AnomaliesGate", "RecordCheck", "Transform", "Trainer", "Evaluator", "Pusher"}
 
 
@@ -35,6 +36,46 @@ def test_every_component_ran_and_a_model_was_pushed(tiny_run):
     assert os.listdir(os.path.dirname(pushed)) == [os.path.basename(pushed)]  # no staging left behind
     assert 0.0 <= summary["accuracy"] <= 1.0
     assert set(summary["per_class_accuracy"]) == set(flowers.CLASS_NAMES)
+
+
+def test_three_disjoint_splits_cover_the_data_and_the_summary_names_their_sizes(tiny_run):
+    sizes = tiny_run["summary"]["split_sizes"]
+    assert set(sizes) == {"train", "validation", "eval"} and all(sizes.values()), sizes
+    assert sum(sizes.values()) == len(list(flowers.read_records(str(tiny_run["data"]))))  # 80 records
+    splits = {split: _split_records(tiny_run, split) for split in sizes}
+    assert {split: len(records) for split, records in splits.items()} == sizes
+    assert sum(len(records) for records in splits.values()) == len(set().union(*splits.values()))  # disjoint
+    printed = f"Records: train {sizes['train']}, validation {sizes['validation']}, eval {sizes['eval']}"
+    assert printed in tiny_run["stdout"]
+
+
+def test_the_trainers_validation_figures_are_of_the_validation_split_not_eval(tiny_run):
+    """Early stopping and the restored best epoch read the Trainer's val_* figures: the exported
+    model's loss on the validation split reproduces them; on the eval split it does not."""
+    summary = tiny_run["summary"]
+    with open(os.path.join(summary["tensorboard_dir"], "history.json")) as f:
+        history = json.load(f)
+    exported = int(np.argmax(history["val_accuracy"]))  # EarlyStopping restores the (first) best epoch
+    model = tf.saved_model.load(summary["pushed_model_dir"])
+
+    def loss(split: str) -> float:
+        records = sorted(_split_records(tiny_run, split))
+        out = model.signatures["serving_examples"](examples=tf.constant(records))["probabilities"].numpy()
+        labels = [tf.train.Example.FromString(r).features.feature[flowers.CLASS_KEY].int64_list.value[0]
+                  for r in records]
+        # As Keras computes it from the softmax's logits: not clipped at 1e-7.
+        return float(-np.mean(np.log(out[np.arange(len(labels)), labels].astype(np.float64))))
+
+    # The same model on the same records: equal but for float rounding.
+    assert loss("validation") == pytest.approx(history["val_loss"][exported], abs=1e-4)
+    assert loss("eval") != pytest.approx(history["val_loss"][exported], abs=1e-4)
+
+
+def _split_records(run, split: str) -> set[bytes]:
+    """The serialized records of one split of the run's ImportExampleGen output."""
+    (examples,) = glob.glob(os.path.join(str(run["output"]), "pipeline", "ImportExampleGen", "examples", "*"))
+    files = glob.glob(os.path.join(examples, f"Split-{split}", "*"))
+    return set(tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator())
 
 
 def test_evaluator_computes_only_the_configured_metrics(tiny_run):

@@ -1,5 +1,6 @@
 """The DAG create_pipeline builds from a config: splits, schema source, gate placement."""
 import dataclasses
+import json
 
 import tensorflow as tf
 
@@ -20,7 +21,12 @@ def _write_records(path, count=2):
             writer.write(flowers.encode_example(b"jpeg", k % 5, 8, 8))
 
 
-def test_given_train_and_eval_folders_become_the_splits(tmp_path):
+def _output_splits(example_gen) -> dict[str, int]:
+    config = json.loads(example_gen.exec_properties["output_config"])
+    return {split["name"]: split["hash_buckets"] for split in config["split_config"]["splits"]}
+
+
+def test_given_train_and_eval_folders_become_the_splits_with_validation_cut_from_train(tmp_path):
     _write_records(tmp_path / "train" / "a.tfrec")
     _write_records(tmp_path / "eval" / "b.tfrec")
     assert flowers.has_split_folders(str(tmp_path))
@@ -28,21 +34,33 @@ def test_given_train_and_eval_folders_become_the_splits(tmp_path):
     example_gen = _components(config)["ImportExampleGen"]
     input_config = example_gen.exec_properties["input_config"]
     assert '"train/*.tfrec*"' in input_config and '"eval/*.tfrec*"' in input_config
-    assert "hash_buckets" not in example_gen.exec_properties["output_config"]
+    # components.example_gen: eval stays the eval folder; validation is 1 of every 7 + 1 train records.
+    assert _output_splits(example_gen) == {"train": 7, "validation": 1, "eval": 2}
 
 
-def test_a_flat_folder_is_hash_split_four_to_one(tmp_path):
+def test_a_flat_folder_is_hash_split_seven_one_two(tmp_path):
     _write_records(tmp_path / "a.tfrec")
     assert not flowers.has_split_folders(str(tmp_path))
-    output_config = _components(RunConfig(data=str(tmp_path)))["ImportExampleGen"].exec_properties["output_config"]
-    assert '"hash_buckets": 4' in output_config and '"hash_buckets": 1' in output_config
+    example_gen = _components(RunConfig(data=str(tmp_path)))["ImportExampleGen"]
+    assert _output_splits(example_gen) == {"train": 7, "validation": 1, "eval": 2}
 
 
-def test_schema_is_imported_unless_asked_to_infer_it():
+def test_the_trainer_fits_on_train_and_watches_validation_and_only_the_evaluator_reads_eval():
+    components = _components(RunConfig())
+    trainer = components["Trainer"].exec_properties
+    assert json.loads(trainer["train_args"])["splits"] == ["train"]
+    assert json.loads(trainer["eval_args"])["splits"] == ["validation"]
+    assert json.loads(components["Evaluator"].exec_properties["example_splits"]) == ["eval"]
+
+
+def test_the_curated_schema_takes_the_class_names_of_the_data_unless_asked_to_infer_it():
     curated = _components(RunConfig())
-    assert "ImportSchemaGen" in curated and "SchemaGen" not in curated
+    assert "CuratedSchemaGen" in curated and "SchemaGen" not in curated
+    assert curated["CuratedSchemaGen"].exec_properties["data"] == flowers.default_data_dir()
+    for consumer in ("ExampleValidator", "Transform", "Trainer"):
+        assert curated["CuratedSchemaGen"] in curated[consumer].upstream_nodes, consumer
     inferred = _components(dataclasses.replace(RunConfig(), infer_schema=True))
-    assert "SchemaGen" in inferred and "ImportSchemaGen" not in inferred
+    assert "SchemaGen" in inferred and "CuratedSchemaGen" not in inferred
 
 
 def test_the_gates_sit_before_transform():

@@ -65,6 +65,8 @@ def test_report_is_one_self_contained_page(report):
     assert links and all("://" not in link and not link.startswith("/") for link in links), links
     summary = report["summary"]
     assert summary["run_id"] in page
+    assert "Records: " + " · ".join(f"{split} {count}" for split, count in summary["split_sizes"].items()) in page
+    assert list(summary["split_sizes"]) == ["train", "validation", "eval"]
     assert (summary["pushed_model_dir"] if summary["pushed"] else "nothing pushed") in page
 
 

@@ -9,7 +9,7 @@ from tests.pipeline.runs import FLOWERS, TINY_FLAGS, flowers_run, user_env
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
-UPSTREAM = ("ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomaliesGate",
+UPSTREAM = ("ImportExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator", "AnomaliesGate",
             "RecordCheck", "Transform")
 
 

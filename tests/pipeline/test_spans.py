@@ -26,7 +26,7 @@ def test_flat_spans_are_read_newest_first_and_hash_split(tmp_path):
     assert len(flowers.check_location(str(tmp_path))) == 3
     example_gen = _components(config)["ImportExampleGen"]
     assert '"pattern": "span-{SPAN}/*.tfrec*"' in example_gen.exec_properties["input_config"]
-    assert '"hash_buckets": 4' in example_gen.exec_properties["output_config"]
+    assert '"hash_buckets": 7' in example_gen.exec_properties["output_config"]
     # The newest span as ImportExampleGen's own driver resolves it: by number, not by name.
     span, fingerprint = retrain.newest_data(config)
     assert span == 10 and fingerprint.startswith("split:single_split,num_files:1,")

@@ -34,7 +34,7 @@ def _outputs(store, execution_id: int) -> dict[str, metadata_store_pb2.Artifact]
     return {e.path.steps[0].key: artifacts[e.artifact_id] for e in events if e.path.steps}
 
 
-def _accuracy_by_model(evaluation_uri: str) -> tuple[dict, dict]:
+def accuracy_by_model(evaluation_uri: str) -> tuple[dict, dict]:
     """({model: overall accuracy}, {class label: candidate accuracy}) from TFMA's saved metrics."""
     import tensorflow_model_analysis as tfma
 
@@ -80,7 +80,7 @@ def read_summary(metadata_path: str, pipeline_name: str) -> dict:
         if "blessing" in outputs:
             summary["blessed"] = bool(outputs["blessing"].custom_properties["blessed"].int_value)
         if "evaluation" in outputs:
-            overall, per_class = _accuracy_by_model(outputs["evaluation"].uri)
+            overall, per_class = accuracy_by_model(outputs["evaluation"].uri)
             summary["accuracy"] = overall.get("candidate")
             summary["baseline_accuracy"] = overall.get("baseline")
             summary["per_class_accuracy"] = dict(sorted(per_class.items()))

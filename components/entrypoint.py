@@ -76,10 +76,11 @@ def delete_directory_markers(uris: list[str]) -> list[str]:
 
 def main(argv: list[str]) -> None:
     """Mends `argv`'s executor input, then runs TFX's entrypoint as `python -m` would run it."""
-    argv = list(argv)
-    invocation = argv.index(INVOCATION_FLAG) + 1
-    spec = argv[argv.index(INPUTS_SPEC_FLAG) + 1] if INPUTS_SPEC_FLAG in argv else None
-    argv[invocation], outputs = mend_executor_input(argv[invocation], spec)
+    argv, outputs = list(argv), []
+    if INVOCATION_FLAG in argv[:-1]:  # else TFX's own flag parsing says what is missing
+        invocation = argv.index(INVOCATION_FLAG) + 1
+        spec = argv[argv.index(INPUTS_SPEC_FLAG) + 1] if INPUTS_SPEC_FLAG in argv[:-1] else None
+        argv[invocation], outputs = mend_executor_input(argv[invocation], spec)
     sys.argv = [sys.argv[0], *argv]
     try:
         runpy.run_module(TFX_ENTRYPOINT, run_name="__main__", alter_sys=True)

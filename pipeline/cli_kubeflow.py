@@ -45,6 +45,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     print(f"Wrote {result['package']}: {result['format']} (schema {result['schema_version']}), "
           f"{len(result['tasks'])} tasks, image {result['image']}, pipeline root {result['pipeline_root']}")
     print(f"Run-time parameters: {', '.join(result['parameters'])}")
+    print(f"Try it here, step by step, before deploying: flowers run-package {result['package']}"
+          + (" --vertex" if args.vertex else ""))
     if args.json:
         print(json.dumps(result, sort_keys=True))
     return 0
@@ -101,8 +103,12 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_run_package(args: argparse.Namespace) -> int:
+    import logging
+
     from pipeline.cli import print_summary  # at call time: pipeline.cli imports this module
     from pipeline.run_package import parse_params, run_package
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # TFMA's deprecation notes on reading the metrics
 
     summary = run_package(args.package, args.work, parse_params(args.param), vertex=args.vertex,
                           cache=not args.no_cache, beam_in_process=args.beam_in_process)

@@ -53,7 +53,7 @@ def check(spec: dict) -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    from pipeline.run_package import load_package
+    from pipeline.kubeflow import load_package
 
     spec, _, _ = load_package(argv[0])
     failures = check(spec)

@@ -111,6 +111,20 @@ def compile_pipeline(config: RunConfig, output: Optional[str] = None, vertex: bo
             "parameters": defaults}
 
 
+def load_package(path: str) -> tuple[dict, dict, str]:
+    """(pipeline spec, run-time values a PipelineJob carries, compiled pipeline root) of a KFP YAML
+    or a Vertex AI PipelineJob JSON."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no compiled pipeline at {path}: run `flowers compile` first")
+    with open(path) as f:
+        document = json.load(f) if path.endswith(".json") else yaml.safe_load(f)
+    if "pipelineSpec" in document:
+        runtime = document.get("runtimeConfig", {})
+        root = runtime.get("gcsOutputDirectory") or document["pipelineSpec"].get("defaultPipelineRoot", "")
+        return document["pipelineSpec"], runtime.get("parameterValues", {}), root
+    return document, {}, document.get("defaultPipelineRoot", "")
+
+
 def check_runnable(spec: dict) -> None:
     """Raises if an executor is of a kind a KFP backend refuses (a resolver, say)."""
     refused = sorted(label for label, executor in spec["deploymentSpec"]["executors"].items()

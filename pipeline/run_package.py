@@ -16,6 +16,7 @@ component/launcher_v2.go):
   file beside them; whatever the step writes there is merged into its output artifacts;
 - caching as compiled, with KFP's cache key (input artifact names, parameter values, output
   specs, image and command), kept in WORK/cache;
+- each step's output in WORK/logs/RUN/STEP.log, every output artifact in WORK/logs/RUN/run.json;
 - lifecycle hooks skipped, and a package refused if an executor is not a container (or
   importer), as KFP's backend compiler refuses it.
 With `vertex`: input artifacts typed as the step declares them and named as Vertex ML Metadata
@@ -30,6 +31,7 @@ most as many workers as this machine has cores (or run in-process with `beam_in_
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -39,9 +41,7 @@ import time
 import uuid
 from typing import Any, Callable, Optional
 
-import yaml
-
-from pipeline.kubeflow import IMAGE_PROJECT_DIR, REPO_ROOT, RUNNABLE_EXECUTORS, check_runnable
+from pipeline.kubeflow import IMAGE_PROJECT_DIR, REPO_ROOT, RUNNABLE_EXECUTORS, check_runnable, load_package
 
 DEFAULT_WORK = "outputs-package"
 EXECUTOR_INPUT = "{{$}}"
@@ -55,20 +55,6 @@ class StepFailedError(RuntimeError):
 
 
 # ------------------------------------------------------------------------------------- package
-
-
-def load_package(path: str) -> tuple[dict, dict, str]:
-    """(pipeline spec, run-time values a PipelineJob carries, compiled pipeline root) of a KFP YAML
-    or a Vertex AI PipelineJob JSON."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no compiled pipeline at {path}: run `flowers compile` first")
-    with open(path) as f:
-        document = json.load(f) if path.endswith(".json") else yaml.safe_load(f)
-    if "pipelineSpec" in document:
-        runtime = document.get("runtimeConfig", {})
-        root = runtime.get("gcsOutputDirectory") or document["pipelineSpec"].get("defaultPipelineRoot", "")
-        return document["pipelineSpec"], runtime.get("parameterValues", {}), root
-    return document, {}, document.get("defaultPipelineRoot", "")
 
 
 def _typed(name: str, text: str, declared: dict) -> Any:
@@ -300,9 +286,8 @@ class PackageRun:
             raise StepFailedError(f"step {name} failed (exit {proc.returncode}): {_last_error(log)}; its log: {log}")
 
     def _apply_hook_output(self, executor_input: dict, records: dict) -> None:
-        """What Vertex AI does with a preCacheCheck's output before the executor runs: the updated
-        parameters join the cache key, the artifacts' metadata the outputs (TFX's entrypoint reads
-        the same file for the parameters)."""
+        """What Vertex AI does with a preCacheCheck's output before its cache check: the task's
+        parameters and output artifacts updated with it (TFX's entrypoint also reads the file)."""
         written = _read_json(executor_input["outputs"]["outputFile"])
         executor_input["inputs"]["parameterValues"].update(written.get("parameterValues", {}))
         for key, artifacts in written.get("artifacts", {}).items():
@@ -385,7 +370,7 @@ def _last_error(log: str) -> str:
     for i in range(len(lines) - 1, -1, -1):
         match = _ERROR_LINE.match(lines[i])
         if match:
-            rest = [line for line in lines[i + 1:i + 12] if line.startswith((" ", "\t"))]
+            rest = list(itertools.takewhile(lambda line: line.startswith((" ", "\t")), lines[i + 1:i + 12]))
             return "\n".join([f"{match.group(1)}: {lines[i][match.end():]}", *rest])
     return lines[-1] if lines else "no output"
 

@@ -121,3 +121,16 @@ def test_the_cli_refuses_a_missing_package(tmp_path, capsys):
     code = cli.main(["run-package", str(tmp_path / "none.yaml"), "--work", str(tmp_path / "work")])
     assert code == 1
     assert "no compiled pipeline at" in capsys.readouterr().err
+
+
+def test_a_failed_step_is_reported_by_its_last_error(tmp_path):
+    from pipeline.run_package import _last_error
+
+    log = tmp_path / "AnomaliesGate.log"
+    log.write_text("I1202 step started\nTraceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n"
+                   "components.anomalies_gate.DataAnomaliesError: ExampleValidator found 1 anomaly against the "
+                   "schema; stopping before Transform:\n  split 'train': feature 'size': Expected data of type: INT\n"
+                   "I1202 beam shut down\n")
+    assert _last_error(str(log)) == ("DataAnomaliesError: ExampleValidator found 1 anomaly against the schema; "
+                                     "stopping before Transform:\n  split 'train': feature 'size': Expected data of "
+                                     "type: INT")

@@ -19,6 +19,7 @@ import yaml
 from data import flowers
 from pipeline import kubeflow
 from pipeline.config import TRAINER_PARAM, KubeflowConfig, RunConfig, TrainConfig
+from pipeline.run_package import run_package
 from tests.kubeflow.conftest import IMAGE, PIPELINE_ROOT
 from tests.pipeline.runs import flowers_run
 
@@ -59,12 +60,14 @@ def step_outputs(summary: dict) -> dict:
 def package_runs(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("package_runs")
     data, work = root / "data", root / "work"
-    config = RunConfig(data="gs://flowers-test/records", span_folders=True, split_folders=True, min_accuracy=0,
+    config = RunConfig(data="gs://flowers-test/records/", span_folders=True, split_folders=True, min_accuracy=0,
                        max_regression=MAX_REGRESSION, train=TrainConfig(image_size=64, epochs=EPOCHS, seed=7),
                        kubeflow=KubeflowConfig(image=IMAGE, pipeline_root=PIPELINE_ROOT))
     package = kubeflow.compile_pipeline(config, str(root / "flowers_pipeline.yaml"))["package"]
+    vertex = kubeflow.compile_pipeline(config, str(root / "flowers_pipeline.json"), vertex=True)["package"]
     common = [package, "--work", str(work), "--param", f"data={data}", "--beam-in-process"]
-    seen = {"package": package, "work": work, "spec": yaml.safe_load(Path(package).read_text())}
+    seen = {"package": package, "vertex_package": vertex, "data": data, "work": work,
+            "spec": yaml.safe_load(Path(package).read_text())}
 
     write_span(data, 1)
     seen["first"], seen["first_summary"] = flowers_run(*common, command="run-package")
@@ -97,7 +100,7 @@ def test_every_step_runs_its_container_command_and_a_model_is_pushed(package_run
 
 def test_the_pushed_model_classifies_jpeg_bytes(package_runs, tmp_path):
     model = tf.saved_model.load(package_runs["first_summary"]["pushed_model_dir"])  # TensorFlow only
-    records = [r for _, r in zip(range(4), flowers.read_records(str(package_runs["work"].parent / "data" / "span-1")))]
+    records = [r for _, r in zip(range(4), flowers.read_records(str(package_runs["data"] / "span-1")))]
     out = model.signatures["serving_default"](image_bytes=tf.constant([r["image"] for r in records]))
     np.testing.assert_allclose(out["probabilities"].numpy().sum(axis=1), 1.0, atol=1e-4)
     assert {label.decode() for label in out["label"].numpy()} <= set(flowers.CLASS_NAMES)
@@ -136,3 +139,20 @@ def test_trainer_config_param_sets_the_epochs_run(package_runs):
     assert f"{EPOCHS} epochs" in (Path(package_runs["first_summary"]["logs"]) / "Trainer.log").read_text()
     assert f"{OTHER_EPOCHS} epochs" in (Path(second["logs"]) / "Trainer.log").read_text()
     assert os.path.basename(second["tensorboard_dir"]) == "model_run"
+
+
+def test_the_vertex_package_runs_its_hook_and_the_executor_keeps_what_the_hook_resolved(package_runs, tmp_path):
+    """The PipelineJob's first step as Vertex AI runs it: TFX's ExampleGen driver as the
+    preCacheCheck hook picks the span, then the executor, given the hook's output, ingests it."""
+    job = json.loads(Path(package_runs["vertex_package"]).read_text())
+    tasks = job["pipelineSpec"]["root"]["dag"]["tasks"]
+    job["pipelineSpec"]["root"]["dag"]["tasks"] = {"ImportExampleGen": tasks["ImportExampleGen"]}
+    first_step = tmp_path / "first_step.json"
+    first_step.write_text(json.dumps(job))
+    summary = run_package(str(first_step), str(tmp_path / "work"), {"data": str(package_runs["data"])},
+                          vertex=True, beam_in_process=True, report=lambda line: None)
+    assert summary["mode"] == "vertex" and summary["components"][0]["state"] == "complete"
+    assert summary["spans"] == [2]
+    log = (Path(summary["logs"]) / "ImportExampleGen.log").read_text()
+    assert "Calculated span: 2" in log  # the hook (TFX's driver) ran
+    assert "No driver ran before this step" not in log  # and the executor took its result

@@ -49,11 +49,12 @@ def cluster_config(config: RunConfig) -> RunConfig:
                          "pass a gs:// location (or put it under data/ and rebuild the image)")
 
     if config.spans > 1:
-        # TFX 1.16's KubeflowV2 compiler builds only latest-artifact and latest-blessed-model resolvers,
-        # not the SpanRangeStrategy of the window. Each run still reads the newest span.
+        # The window is a resolver (SpanRangeStrategy): TFX 1.16's KubeflowV2 compiler cannot build it,
+        # and an open-source KFP backend runs no resolver. Each run still reads the newest span.
         raise ValueError(f"--spans {config.spans}: a rolling window of spans does not compile for Kubeflow "
-                         "with TFX 1.16 (its KubeflowV2 compiler has no span-range resolver); compile "
-                         "without --spans: each run trains on the newest span")
+                         "(it is a resolver, which TFX 1.16's KubeflowV2 compiler cannot build for span "
+                         "ranges and a KFP backend would not run); compile without --spans: each run "
+                         "trains on the newest span")
     weights = config.train.weights
     if weights not in (None, "imagenet", "none"):
         weights = in_image(weights, "--weights")

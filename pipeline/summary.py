@@ -1,7 +1,6 @@
 """What a finished run did, read back from MLMD (the record TFX keeps), not from side files."""
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import ml_metadata as mlmd
@@ -96,8 +95,6 @@ def read_summary(metadata_path: str, pipeline_name: str) -> dict:
 
 def latest_pushed_model(serving_root: str) -> Optional[str]:
     """The newest complete version folder under a serving root (versions are unix timestamps)."""
-    if not os.path.isdir(serving_root):
-        return None
-    versions = sorted((d for d in os.listdir(serving_root) if d.isdigit()), key=int)
-    complete = [v for v in versions if os.path.exists(os.path.join(serving_root, v, "saved_model.pb"))]
-    return os.path.join(serving_root, complete[-1]) if complete else None
+    from components.baseline import newest_version  # the Baseline step's own rule
+
+    return newest_version(serving_root)

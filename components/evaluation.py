@@ -1,9 +1,15 @@
-"""The Evaluator's judgement: an accuracy floor and no regression against the last blessed model."""
+"""The Evaluator's judgement: an accuracy floor and no regression against the last blessed model
+(the Baseline step's output; none before the first push)."""
 from __future__ import annotations
 
 import tensorflow_model_analysis as tfma
 from google.protobuf.wrappers_pb2 import BoolValue
+from tfx.components.evaluator import component as evaluator_component
+from tfx.components.evaluator import executor as evaluator_executor
+from tfx.dsl.components.base import executor_spec
+from tfx.types import standard_component_specs
 
+from components.baseline import has_model
 from components.signatures import SERVING_EXAMPLES
 from data import flowers
 
@@ -45,3 +51,18 @@ def eval_config(min_accuracy: float, max_regression: float) -> tfma.EvalConfig:
 def accuracy_gate(config: tfma.EvalConfig) -> tfma.MetricThreshold:
     """The gate's threshold inside an EvalConfig made by `eval_config`, to read or change in place."""
     return config.metrics_specs[0].metrics[0].per_slice_thresholds[0].threshold
+
+
+class Executor(evaluator_executor.Executor):
+    """TFX's Evaluator, judging without a baseline when the Baseline step found no model."""
+
+    def Do(self, input_dict, output_dict, exec_properties):
+        baselines = input_dict.get(standard_component_specs.BASELINE_MODEL_KEY, [])
+        input_dict = {**input_dict, standard_component_specs.BASELINE_MODEL_KEY: [m for m in baselines if has_model(m)]}
+        super().Do(input_dict, output_dict, exec_properties)
+
+
+class Evaluator(evaluator_component.Evaluator):
+    """TFX's Evaluator whose `baseline_model` may be a Baseline output without a model."""
+
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)

@@ -1,6 +1,12 @@
-"""ImportExampleGen with a validation split cut from given train/ and eval/ folders.
+"""ImportExampleGen that finds its span when no driver did, and cuts a validation split.
 
-One folder of records is hash-split by TFX itself into the output config's splits (train,
+Span: TFX resolves ImportExampleGen's `{SPAN}` pattern and fingerprints the input files in its
+driver: `flowers run` runs it before the executor, Vertex AI as the step's `preCacheCheck` hook.
+An open-source Kubeflow Pipelines 2.x backend runs no hook, so there the executor gets the raw
+pattern (`span-{SPAN}/...`, which matches no file). This executor then does what the driver does,
+with TFX's own driver code, and records span, version and fingerprint on the output examples.
+
+Splits: one folder of records is hash-split by TFX itself into the output config's splits (train,
 validation, eval). Given train/ and eval/ folders are input splits, which TFX's executor keeps
 as they are, refusing an output split config beside them. This executor takes that config too:
 each output split named like an input split holds that input's records, and the others (the
@@ -14,20 +20,43 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
+import logging
 from typing import Any
 
 import apache_beam as beam
-from tfx import v1 as tfx
-from tfx.components.example_gen import utils, write_split
-from tfx.components.example_gen.import_example_gen import executor as import_executor
+from tfx.components.example_gen import driver, utils, write_split
+from tfx.components.example_gen.import_example_gen import component, executor as import_executor
 from tfx.components.util import examples_utils
 from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2
-from tfx.types import artifact_utils, standard_component_specs
+from tfx.types import artifact, artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
+
+log = logging.getLogger(__name__)
 
 # Beside TFX's exec properties while the executor runs: the output split config for `cut_splits`.
 _CUT_CONFIG_KEY = "_cut_split_config"
+
+
+def resolve_input(exec_properties: dict[str, Any], examples: artifact.Artifact) -> dict[str, Any]:
+    """`exec_properties` with the span, version, fingerprint and span-resolved input patterns
+    ImportExampleGen's driver computes, resolved here when no driver ran; they are also recorded
+    on `examples`."""
+    if utils.SPAN_PROPERTY_NAME not in exec_properties:
+        # The driver's own resolution; it reads the files only (no metadata store is used).
+        exec_properties = driver.FileBasedDriver(None).resolve_exec_properties(dict(exec_properties), None, None)
+        log.info("No driver ran before this step: resolved span %s (version %s) of %s here, input %s",
+                 exec_properties[utils.SPAN_PROPERTY_NAME], exec_properties[utils.VERSION_PROPERTY_NAME],
+                 exec_properties[standard_component_specs.INPUT_BASE_KEY],
+                 exec_properties[standard_component_specs.INPUT_CONFIG_KEY])
+    # Vertex AI hands the driver's span back as a float; the artifact's properties are integers.
+    resolved = dict(exec_properties)
+    for name in (utils.SPAN_PROPERTY_NAME, utils.VERSION_PROPERTY_NAME):
+        if resolved.get(name) is not None:
+            resolved[name] = int(resolved[name])
+    resolved.setdefault(utils.VERSION_PROPERTY_NAME, None)
+    driver.update_output_artifact(resolved, examples.mlmd_artifact)
+    return resolved
 
 
 def cut_split_properties(exec_properties: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -69,9 +98,11 @@ def _bucket(record, partitions: int, bounds: list[int]) -> int:
 
 
 class Executor(import_executor.Executor):
-    """TFX's ImportExampleGen executor, plus splits cut from an input split (see the module)."""
+    """TFX's ImportExampleGen executor, plus span resolution and cut splits (see the module)."""
 
     def Do(self, input_dict, output_dict, exec_properties) -> None:
+        examples = artifact_utils.get_single_instance(output_dict[standard_component_specs.EXAMPLES_KEY])
+        exec_properties = resolve_input(exec_properties, examples)
         properties, split_names = cut_split_properties(exec_properties)
         if properties is exec_properties:
             super().Do(input_dict, output_dict, exec_properties)
@@ -105,7 +136,7 @@ class Executor(import_executor.Executor):
         return cut_splits(splits, split_config, source=input_config.splits[0].name)
 
 
-class ImportExampleGen(tfx.components.ImportExampleGen):
-    """TFX's ImportExampleGen (same parameters and outputs) running the executor above."""
+class ImportExampleGen(component.ImportExampleGen):
+    """TFX's ImportExampleGen (same driver, parameters and outputs) running the executor above."""
 
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)

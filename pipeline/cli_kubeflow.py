@@ -1,4 +1,5 @@
-"""`flowers compile | submit | schedule`: the Kubeflow Pipelines / Vertex AI side of the command."""
+"""`flowers compile | submit | schedule | run-package`: the Kubeflow Pipelines / Vertex AI side of the
+command."""
 from __future__ import annotations
 
 import argparse
@@ -44,6 +45,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     print(f"Wrote {result['package']}: {result['format']} (schema {result['schema_version']}), "
           f"{len(result['tasks'])} tasks, image {result['image']}, pipeline root {result['pipeline_root']}")
     print(f"Run-time parameters: {', '.join(result['parameters'])}")
+    print(f"Try it here, step by step, before deploying: flowers run-package {result['package']}"
+          + (" --vertex" if args.vertex else ""))
     if args.json:
         print(json.dumps(result, sort_keys=True))
     return 0
@@ -99,6 +102,20 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run_package(args: argparse.Namespace) -> int:
+    import logging
+
+    from pipeline.cli import print_summary  # at call time: pipeline.cli imports this module
+    from pipeline.run_package import parse_params, run_package
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # TFMA's deprecation notes on reading the metrics
+
+    summary = run_package(args.package, args.work, parse_params(args.param), vertex=args.vertex,
+                          cache=not args.no_cache, beam_in_process=args.beam_in_process)
+    print_summary(summary, args.json)
+    return 0
+
+
 def _add_server_flags(parser: argparse.ArgumentParser) -> None:
     """Where a compiled package goes, and the run-time parameters a run may change."""
     parser.add_argument("--package", help="compiled pipeline (default flowers_pipeline.yaml, "
@@ -151,3 +168,23 @@ def add_kubeflow_commands(sub) -> None:
                                'Vertex AI: five ("0 3 * * *")')
     schedule.add_argument("--name", help="schedule name (default: flowers and the cron)")
     schedule.set_defaults(func=cmd_schedule)
+
+    from pipeline.run_package import DEFAULT_WORK
+
+    run_package = sub.add_parser(
+        "run-package", help="run a compiled package here, step by step, as a KFP 2.x backend (or Vertex AI) would")
+    run_package.add_argument("package", help="flowers_pipeline.yaml, or a Vertex AI PipelineJob .json")
+    run_package.add_argument("--work", default=DEFAULT_WORK,
+                             help="the run's folder: root/ replaces the compiled pipeline root (pushes land in "
+                                  "root/serving), logs/, cache/ (default %(default)s)")
+    run_package.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                             help="a run-time parameter (data, trainer_config, eval_config); data may be a "
+                                  "folder of this machine")
+    run_package.add_argument("--vertex", action="store_true",
+                             help="hand the steps their input as Vertex AI does, running lifecycle hooks")
+    run_package.add_argument("--no-cache", action="store_true", help="run every step, cached or not")
+    run_package.add_argument("--beam-in-process", action="store_true",
+                             help="run Beam in each step's own process instead of the compiled multi-processing "
+                                  "workers (faster for small data on a small machine)")
+    run_package.add_argument("--json", action="store_true", help="print the summary as JSON on the last line")
+    run_package.set_defaults(func=cmd_run_package)

@@ -8,10 +8,8 @@ import re
 import time
 from typing import Any, Optional
 
-import yaml
-
 from pipeline.config import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM
-from pipeline.kubeflow import IMAGE_PROJECT_DIR
+from pipeline.kubeflow import IMAGE_PROJECT_DIR, load_package
 
 DEFAULT_EXPERIMENT = "flowers"
 # KFP's own convention for a file holding a bearer token (kfp.client.ServiceAccountTokenVolumeCredentials).
@@ -27,11 +25,7 @@ class CronError(ValueError):
 
 def compiled_parameters(package: str) -> dict[str, Any]:
     """The run-time parameters a compiled package declares, with their defaults."""
-    if not os.path.exists(package):
-        raise FileNotFoundError(f"no compiled pipeline at {package}: run `flowers compile` first")
-    with open(package) as f:
-        document = json.load(f) if package.endswith(".json") else yaml.safe_load(f)
-    spec = document.get("pipelineSpec", document)
+    spec, _, _ = load_package(package)
     declared = spec["root"].get("inputDefinitions", {}).get("parameters", {})
     return {name: body.get("defaultValue") for name, body in declared.items()}
 
@@ -141,8 +135,7 @@ def schedule(package: str, cron: str, host: Optional[str] = None, experiment: st
 
 
 def _pipeline_name(package: str) -> str:
-    with open(package) as f:
-        return yaml.safe_load(f)["pipelineInfo"]["name"]
+    return load_package(package)[0]["pipelineInfo"]["name"]
 
 
 def _stamped(name: str) -> str:

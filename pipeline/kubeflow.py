@@ -1,10 +1,12 @@
 """Compiles the pipeline for Kubeflow Pipelines or Vertex AI Pipelines (pipeline/deploy.py submits
-and schedules the package).
+and schedules the package; pipeline/run_package.py runs it here, step by step).
 
 The same `create_pipeline(config)` as `flowers run`, compiled by TFX's KubeflowV2DagRunner into a
-pipeline spec (schema 2.1): YAML for KFP, or a PipelineJob JSON for Vertex AI. Every step runs the
-Dockerfile's image, which holds the project's code (the Transform and Trainer modules are named by
-module path), so nothing is uploaded at compile time and the spec names no file of this machine.
+pipeline spec (schema 2.1): YAML for KFP, or a PipelineJob JSON for Vertex AI. Every step is a
+container (an open-source KFP backend runs nothing else) of the Dockerfile's image, which holds
+the project's code (the Transform and Trainer modules are named by module path), so nothing is
+uploaded at compile time and the spec names no file of this machine. Each step's command is
+components/entrypoint.py, which mends what a KFP backend hands TFX's entrypoint, then runs it.
 """
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ IMAGE_PROJECT_DIR = "/flowers"
 IMAGE_DATA_DIRS = ("data",)
 KFP_PACKAGE = "flowers_pipeline.yaml"
 VERTEX_PACKAGE = "flowers_pipeline.json"
+STEP_COMMAND = ["python", "-m", "components.entrypoint"]
+# The executor kinds an open-source KFP 2.x backend runs (backend/src/v2/compiler: any other is
+# "not implemented"); Vertex AI runs them too.
+RUNNABLE_EXECUTORS = ("container", "importer")
 
 
 def cluster_config(config: RunConfig) -> RunConfig:
@@ -43,11 +49,12 @@ def cluster_config(config: RunConfig) -> RunConfig:
                          "pass a gs:// location (or put it under data/ and rebuild the image)")
 
     if config.spans > 1:
-        # TFX 1.16's KubeflowV2 compiler builds only latest-artifact and latest-blessed-model resolvers,
-        # not the SpanRangeStrategy of the window. Each run still reads the newest span.
+        # The window is a resolver (SpanRangeStrategy): TFX 1.16's KubeflowV2 compiler cannot build it,
+        # and an open-source KFP backend runs no resolver. Each run still reads the newest span.
         raise ValueError(f"--spans {config.spans}: a rolling window of spans does not compile for Kubeflow "
-                         "with TFX 1.16 (its KubeflowV2 compiler has no span-range resolver); compile "
-                         "without --spans: each run trains on the newest span")
+                         "(it is a resolver, which TFX 1.16's KubeflowV2 compiler cannot build for span "
+                         "ranges and a KFP backend would not run); compile without --spans: each run "
+                         "trains on the newest span")
     weights = config.train.weights
     if weights not in (None, "imagenet", "none"):
         weights = in_image(weights, "--weights")
@@ -76,11 +83,12 @@ def compile_pipeline(config: RunConfig, output: Optional[str] = None, vertex: bo
                   for name, param in _runtime_parameters(component.exec_properties)}
     defaults = {name: param.default for name, param in parameters.items()}
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
-        tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=kubeflow.image,
-                                                                 use_pipeline_spec_2_1=True))
+        tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+            default_image=kubeflow.image, default_commands=STEP_COMMAND, use_pipeline_spec_2_1=True))
     job = runner.run(pipeline, parameter_values=defaults, write_out=False)
 
     spec = job["pipelineSpec"]
+    check_runnable(spec)
     # TFX declares run-time parameters without their defaults; KFP would then demand every one.
     for name, param in parameters.items():
         spec["root"]["inputDefinitions"]["parameters"][name].update(
@@ -88,6 +96,7 @@ def compile_pipeline(config: RunConfig, output: Optional[str] = None, vertex: bo
     # The YAML package carries no runtimeConfig: KFP reads the root from here unless a run names one.
     spec["defaultPipelineRoot"] = kubeflow.pipeline_root
     _set_resources(spec, kubeflow, beam_workers_per_cpu=not config.beam_args)
+    _cache_only_what_the_key_covers(spec, pipeline)
     text = json.dumps(job)
     if "tfx.orchestration.data_types" in text:  # a RuntimeParameter TFX compiled as a constant
         raise RuntimeError("a run-time parameter nested in a dict or proto was compiled as a constant")
@@ -103,6 +112,43 @@ def compile_pipeline(config: RunConfig, output: Optional[str] = None, vertex: bo
             "schema_version": spec["schemaVersion"], "image": kubeflow.image,
             "pipeline_root": kubeflow.pipeline_root, "tasks": sorted(spec["root"]["dag"]["tasks"]),
             "parameters": defaults}
+
+
+def load_package(path: str) -> tuple[dict, dict, str]:
+    """(pipeline spec, run-time values a PipelineJob carries, compiled pipeline root) of a KFP YAML
+    or a Vertex AI PipelineJob JSON."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no compiled pipeline at {path}: run `flowers compile` first")
+    with open(path) as f:
+        document = json.load(f) if path.endswith(".json") else yaml.safe_load(f)
+    if "pipelineSpec" in document:
+        runtime = document.get("runtimeConfig", {})
+        root = runtime.get("gcsOutputDirectory") or document["pipelineSpec"].get("defaultPipelineRoot", "")
+        return document["pipelineSpec"], runtime.get("parameterValues", {}), root
+    return document, {}, document.get("defaultPipelineRoot", "")
+
+
+def check_runnable(spec: dict) -> None:
+    """Raises if an executor is of a kind a KFP backend refuses (a resolver, say)."""
+    refused = sorted(label for label, executor in spec["deploymentSpec"]["executors"].items()
+                     if not set(executor) & set(RUNNABLE_EXECUTORS))
+    if refused:
+        raise ValueError(f"executors {', '.join(refused)} are neither container nor importer: an open-source "
+                         "Kubeflow Pipelines backend refuses to run them")
+
+
+def _cache_only_what_the_key_covers(spec: dict, pipeline) -> None:
+    """Caching off for the steps whose result depends on more than KFP's cache key (parameters,
+    input artifacts, image, command): ImportExampleGen reads the files under `data`, Baseline the
+    serving root. Cached, every scheduled run would get the first run's data and baseline."""
+    from tfx.components.example_gen.component import FileBasedExampleGen
+
+    from components.baseline import Baseline
+
+    outside = {c.id for c in pipeline.components if isinstance(c, (FileBasedExampleGen, Baseline))}
+    for name, task in spec["root"]["dag"]["tasks"].items():
+        if name in outside:
+            task.pop("cachingOptions", None)  # as TFX writes an uncached task (the proto's default)
 
 
 def _runtime_parameters(exec_properties: dict):
@@ -127,7 +173,7 @@ def _set_resources(spec: dict, kubeflow: KubeflowConfig, beam_workers_per_cpu: b
     for task_name, task in spec["root"]["dag"]["tasks"].items():
         component = spec["components"][task["componentRef"]["name"]]
         executor = spec["deploymentSpec"]["executors"][component["executorLabel"]]
-        if "container" not in executor:  # the resolver tasks run no container
+        if "container" not in executor:  # an importer runs no container
             continue
         resources = kubeflow.resources_for(task_name)
         container = executor["container"]

@@ -10,7 +10,8 @@ from tfx.dsl.components.base import executor_spec
 
 from components import atomic_pusher
 from components.anomalies_gate import AnomaliesGate
-from components.evaluation import eval_config
+from components.baseline import Baseline
+from components.evaluation import Evaluator, eval_config
 from components.example_gen import ImportExampleGen
 from components.record_check import RecordCheck
 from components.schema import CuratedSchemaGen
@@ -51,7 +52,8 @@ def output_config(config: RunConfig) -> tfx.proto.Output:
 
 
 def example_gen(config: RunConfig, data_base):
-    """Records under `data_base` (the directory, or its run-time parameter) in three splits."""
+    """Records under `data_base` (the directory, or its run-time parameter) in three splits. Its
+    executor resolves {SPAN} itself where no driver ran before it (Kubeflow Pipelines)."""
     return ImportExampleGen(input_base=data_base, input_config=input_config(config),
                             output_config=output_config(config))
 
@@ -126,13 +128,11 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
                              "TrainConfig as JSON; image_size must stay as compiled (Transform's is fixed)",
                              to_text=lambda value: json.dumps(value, sort_keys=True)))
 
-    baseline = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
+    # The last blessed model: the newest version under the serving root, found by a container step
+    # (a resolver would not run on a Kubeflow Pipelines backend).
+    baseline = Baseline(serving_root=config.serving_root)
 
-    evaluator = tfx.components.Evaluator(
+    evaluator = Evaluator(
         examples=window_examples, model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"], example_splits=[flowers.EVAL_SPLIT],
         eval_config=_param(runtime_parameters, EVAL_PARAM, eval_config(config.min_accuracy, config.max_regression),

@@ -1,7 +1,6 @@
 """What a finished run did, read back from MLMD (the record TFX keeps), not from side files."""
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import ml_metadata as mlmd
@@ -35,7 +34,7 @@ def _outputs(store, execution_id: int) -> dict[str, metadata_store_pb2.Artifact]
     return {e.path.steps[0].key: artifacts[e.artifact_id] for e in events if e.path.steps}
 
 
-def _accuracy_by_model(evaluation_uri: str) -> tuple[dict, dict]:
+def accuracy_by_model(evaluation_uri: str) -> tuple[dict, dict]:
     """({model: overall accuracy}, {class label: candidate accuracy}) from TFMA's saved metrics."""
     import tensorflow_model_analysis as tfma
 
@@ -125,7 +124,7 @@ def read_summary(metadata_path: str, pipeline_name: str) -> dict:
         if "blessing" in outputs:
             summary["blessed"] = bool(outputs["blessing"].custom_properties["blessed"].int_value)
         if "evaluation" in outputs:
-            overall, per_class = _accuracy_by_model(outputs["evaluation"].uri)
+            overall, per_class = accuracy_by_model(outputs["evaluation"].uri)
             summary["accuracy"] = overall.get("candidate")
             summary["baseline_accuracy"] = overall.get("baseline")
             summary["per_class_accuracy"] = dict(sorted(per_class.items()))
@@ -143,8 +142,6 @@ def read_summary(metadata_path: str, pipeline_name: str) -> dict:
 
 def latest_pushed_model(serving_root: str) -> Optional[str]:
     """The newest complete version folder under a serving root (versions are unix timestamps)."""
-    if not os.path.isdir(serving_root):
-        return None
-    versions = sorted((d for d in os.listdir(serving_root) if d.isdigit()), key=int)
-    complete = [v for v in versions if os.path.exists(os.path.join(serving_root, v, "saved_model.pb"))]
-    return os.path.join(serving_root, complete[-1]) if complete else None
+    from components.baseline import newest_version  # the Baseline step's own rule
+
+    return newest_version(serving_root)

@@ -1,15 +1,18 @@
-"""components.example_gen: the three splits, run by the real executor (Beam in-process) on records
-in both layouts: one folder hash-split 7:1:2, and given train/ and eval/ folders with validation
-cut from train/."""
+"""components.example_gen, the real executor (Beam in-process): the three splits on records in
+both layouts (one folder hash-split 7:1:2; given train/ and eval/ folders with validation cut from
+train/), and the newest span resolved by the executor itself, as on a KFP backend where no driver
+runs before it (the driver's resolution left alone where one did)."""
+import json
 import random
 
 import pytest
 import tensorflow as tf
+from tfx.components.example_gen import utils
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_artifacts, standard_component_specs as keys
 from tfx.utils import proto_utils
 
-from components.example_gen import Executor, cut_split_properties
+from components.example_gen import Executor, cut_split_properties, resolve_input
 from data import flowers
 from pipeline.config import RunConfig
 from pipeline.pipeline import input_config, output_config
@@ -101,3 +104,41 @@ def test_every_input_split_needs_an_output_split_of_its_name():
     with pytest.raises(ValueError, match="every input split \\(train, eval\\) needs an output split of its name"):
         cut_split_properties({keys.INPUT_CONFIG_KEY: proto_utils.proto_to_json(input_config(config)),
                               keys.OUTPUT_CONFIG_KEY: proto_utils.proto_to_json(renamed)})
+
+
+def _exec_properties(base) -> dict:
+    splits = [example_gen_pb2.Input.Split(name=s, pattern=f"span-{{SPAN}}/{s}/*.tfrec*") for s in (flowers.TRAIN_SPLIT, flowers.EVAL_SPLIT)]
+    return {"input_base": str(base), "input_config": proto_utils.proto_to_json(example_gen_pb2.Input(splits=splits)),
+            "output_config": "{}"}
+
+
+def _write_one(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        writer.write(flowers.encode_example(b"jpeg", 0, 8, 8))
+
+
+def test_unresolved_span_pattern_is_resolved_and_recorded(tmp_path):
+    for span in (1, 2, 10):
+        for split in (flowers.TRAIN_SPLIT, flowers.EVAL_SPLIT):
+            _write_one(tmp_path / f"span-{span}" / split / "a.tfrec")
+    examples = standard_artifacts.Examples()
+    resolved = resolve_input(_exec_properties(tmp_path), examples)
+    patterns = [s["pattern"] for s in json.loads(resolved["input_config"])["splits"]]
+    assert patterns == ["span-10/train/*.tfrec*", "span-10/eval/*.tfrec*"]  # the newest, by number
+    assert resolved[utils.SPAN_PROPERTY_NAME] == 10
+    assert resolved[utils.FINGERPRINT_PROPERTY_NAME].startswith("split:train,num_files:1,")
+    custom = examples.mlmd_artifact.custom_properties
+    assert custom["span"].int_value == 10
+    assert custom["input_fingerprint"].string_value == resolved[utils.FINGERPRINT_PROPERTY_NAME]
+
+
+def test_a_driver_resolution_is_kept(tmp_path):
+    """Locally and on Vertex AI the driver ran first (Vertex hands its span back as a float)."""
+    properties = {**_exec_properties(tmp_path), "input_config": '{"splits": [{"name": "train", "pattern": "span-3/x"}]}',
+                  utils.SPAN_PROPERTY_NAME: 3.0, utils.VERSION_PROPERTY_NAME: None,
+                  utils.FINGERPRINT_PROPERTY_NAME: "fingerprint"}
+    examples = standard_artifacts.Examples()
+    resolved = resolve_input(properties, examples)  # no file is read: there are none
+    assert resolved["input_config"] == properties["input_config"] and resolved[utils.SPAN_PROPERTY_NAME] == 3
+    assert examples.mlmd_artifact.custom_properties["span"].int_value == 3

@@ -16,19 +16,13 @@ from pipeline.config import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM
 from pipeline.pipeline import create_pipeline
 from tests.kubeflow.conftest import IMAGE, PIPELINE_ROOT, TRAINER, cluster_config
 
-RESOLVER = "latest_blessed_model_resolver"
-COMMAND = ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
+COMMAND = ["python", "-m", "components.entrypoint"]
 
 
 def local_dag() -> dict[str, set[str]]:
     """Each component of the pipeline `flowers run` runs → the ids of its upstream nodes."""
     pipeline = create_pipeline(cluster_config(), "/unused", [])
     return {c.id: {u.id for u in c.upstream_nodes} for c in pipeline.components}
-
-
-def node_of(task: str) -> str:
-    """TFX compiles the latest-blessed-model resolver into two resolver tasks named after it."""
-    return RESOLVER if task.startswith(RESOLVER + "-") else task
 
 
 def executor(spec, task: str):
@@ -41,23 +35,61 @@ def test_every_component_is_a_task_of_schema_2_1(compiled):
     assert spec.schema_version == "2.1.0"
     assert spec.sdk_version == "tfx-1.16.0"
     assert spec.default_pipeline_root == PIPELINE_ROOT
-    assert {node_of(task) for task in spec.root.dag.tasks} == set(local_dag())
+    assert set(spec.root.dag.tasks) == set(local_dag())
 
 
 def test_dependency_edges_equal_the_local_dag(compiled):
-    compiled_edges = {(node_of(upstream), node_of(task))
+    compiled_edges = {(upstream, task)
                       for task, body in compiled["spec"].root.dag.tasks.items() for upstream in body.dependent_tasks}
-    compiled_edges = {(a, b) for a, b in compiled_edges if a != b}  # the resolver's two halves
     local_edges = {(upstream, node) for node, upstreams in local_dag().items() for upstream in upstreams}
     assert compiled_edges == local_edges
     assert ("AnomaliesGate", "Transform") in compiled_edges  # the gate's explicit edge survives
 
 
-def test_each_container_runs_the_image_with_tfx_entrypoint_and_project_modules(compiled):
+@pytest.mark.parametrize("package", ["text", "vertex_text"])
+def test_every_executor_is_a_container_or_importer(compiled, package):
+    """What an open-source KFP 2.x backend runs: its compiler refuses any other executor (a resolver:
+    "non-container and non-importer executor not implemented"). Vertex AI runs the same package."""
+    document = yaml.safe_load(compiled[package])  # JSON is YAML too
+    executors = document.get("pipelineSpec", document)["deploymentSpec"]["executors"]
+    assert executors and all(set(body) <= {"container", "importer"} and body for body in executors.values())
+    kubeflow.check_runnable(document.get("pipelineSpec", document))
+
+
+def test_a_resolver_is_refused_at_compile_time(compiled):
+    spec = yaml.safe_load(compiled["text"])
+    spec["deploymentSpec"]["executors"]["latest_model_resolver"] = {
+        "resolver": {"outputArtifactQueries": {"model": {"filter": 'schema_title="tfx.Model"'}}}}
+    with pytest.raises(ValueError, match="latest_model_resolver are neither container nor importer"):
+        kubeflow.check_runnable(spec)
+
+
+def test_steps_that_read_what_no_cache_key_covers_run_uncached(compiled):
+    """ImportExampleGen reads the files under `data`, Baseline the serving root: KFP's cache key
+    (parameters, input artifacts, image, command) covers neither, so a cached step would hand every
+    scheduled run the first run's data and baseline."""
+    tasks = compiled["spec"].root.dag.tasks
+    uncached = {name for name, task in tasks.items() if not task.caching_options.enable_cache}
+    assert uncached == {"ImportExampleGen", "Baseline"}
+    vertex_tasks = json.loads(compiled["vertex_text"])["pipelineSpec"]["root"]["dag"]["tasks"]
+    assert {name for name, task in vertex_tasks.items()
+            if not task.get("cachingOptions", {}).get("enableCache")} == uncached
+
+
+def test_the_baseline_is_a_container_step_reading_the_serving_root(compiled):
     spec = compiled["spec"]
-    containers = {task: executor(spec, task)["container"] for task in spec.root.dag.tasks
-                  if "container" in executor(spec, task)}
-    assert set(containers) == set(local_dag()) - {RESOLVER}
+    baseline = spec.root.dag.tasks["Baseline"]
+    assert baseline.inputs.parameters["serving_root"].runtime_value.constant.string_value == f"{PIPELINE_ROOT}/serving"
+    assert "components.baseline.Executor" in executor(spec, "Baseline")["container"]["args"]
+    evaluator = spec.root.dag.tasks["Evaluator"].inputs.artifacts["baseline_model"].task_output_artifact
+    assert (evaluator.producer_task, evaluator.output_artifact_key) == ("Baseline", "model")
+    assert "components.evaluation.Executor" in executor(spec, "Evaluator")["container"]["args"]
+
+
+def test_each_container_runs_the_image_with_the_project_entrypoint_and_modules(compiled):
+    spec = compiled["spec"]
+    containers = {task: executor(spec, task)["container"] for task in spec.root.dag.tasks}
+    assert set(containers) == set(local_dag())
     for task, container in containers.items():
         assert container["image"] == IMAGE, task
         assert list(container["command"]) == COMMAND, task
@@ -152,9 +184,11 @@ def test_a_span_data_root_compiles_with_the_span_pattern(tmp_path):
     assert patterns == ["span-{SPAN}/train/*.tfrec*", "span-{SPAN}/eval/*.tfrec*"]
     assert inputs["input_base"].component_input_parameter == DATA_PARAM
     assert spec.root.input_definitions.parameters[DATA_PARAM].default_value.string_value == "gs://flowers-test/records"
-    # TFX's ExampleGen driver runs before the step's cache check and picks the span.
-    assert "file_based_example_gen.driver" in " ".join(
-        executor(spec, "ImportExampleGen")["container"]["lifecycle"]["preCacheCheck"]["command"])
+    # Vertex AI runs TFX's ExampleGen driver before the step's cache check, and it picks the span; a
+    # KFP backend runs no hook, and the step's own executor picks it (components/example_gen.py).
+    container = executor(spec, "ImportExampleGen")["container"]
+    assert "file_based_example_gen.driver" in " ".join(container["lifecycle"]["preCacheCheck"]["command"])
+    assert "components.example_gen.Executor" in container["args"]
 
 
 def test_parameter_values_edit_the_compiled_documents(compiled):

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipeline import kubeflow
 
@@ -87,3 +88,40 @@ def test_the_image_carries_no_credentials():
             assert not secretish.search(args), (op, args)
     copied = " ".join(args for op, args in dockerfile() if op in ("COPY", "ADD"))
     assert " . " not in f" {copied} ", "copying the whole checkout could take a local key file along"
+
+
+def test_the_build_checks_its_packages_and_imports_what_a_compiled_package_runs():
+    [install] = [args for op, args in dockerfile() if op == "RUN" and "pip install --no-deps -e ." in args]
+    steps = [step.strip() for step in install.split("&&")]
+    assert "python -m pip check" in steps
+    compile_step = next(step for step in steps if step.startswith("flowers compile"))
+    package = compile_step.split("--output ")[1].split()[0]
+    assert f"python -m pipeline.image_check {package}" in steps
+
+
+def test_the_image_check_loads_every_name_the_package_runs(compiled):
+    from pipeline import image_check
+
+    spec = yaml.safe_load(compiled["text"])
+    names = image_check.named_code(spec)
+    assert {"components.entrypoint", "tfx.orchestration.kubeflow.v2.file_based_example_gen.driver",
+            "components.baseline.Executor", "components.evaluation.Executor", "components.example_gen.Executor",
+            "components.transform.preprocessing_fn", "components.trainer.run_fn"} <= set(names)
+    assert image_check.check(spec) == {}
+
+
+def test_the_image_check_names_what_does_not_load(compiled, tmp_path, capsys):
+    from pipeline import image_check
+
+    spec = yaml.safe_load(compiled["text"])
+    args = spec["deploymentSpec"]["executors"]["Pusher_executor"]["container"]["args"]
+    args[args.index("--executor_class_path") + 1] = "components.atomic_pusher.Exekutor"
+    spec["root"]["dag"]["tasks"]["Trainer"]["inputs"]["parameters"]["run_fn"]["runtimeValue"]["constant"] = \
+        "components.no_such_module.run_fn"
+    package = tmp_path / "broken.yaml"
+    package.write_text(yaml.safe_dump(spec))
+    assert image_check.main([str(package)]) == 1
+    printed = capsys.readouterr().out
+    assert "FAIL components.atomic_pusher.Exekutor: AttributeError" in printed
+    assert "FAIL components.no_such_module.run_fn: ModuleNotFoundError" in printed
+    assert "2 of " in printed

@@ -1,5 +1,6 @@
-"""One compiled step's container command, run here as the image would run it: the TFX Kubeflow V2
-entrypoint with the executor input KFP would pass for `{{$}}`, executing the project's AnomaliesGate."""
+"""One compiled step's container command, run here as the image would run it: components/entrypoint.py
+(then TFX's Kubeflow V2 entrypoint) with the executor input Vertex AI passes for `{{$}}`, executing the
+project's AnomaliesGate. test_run_package.py runs every step with the input a KFP backend passes."""
 import json
 import os
 import subprocess

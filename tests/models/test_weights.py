@@ -48,6 +48,27 @@ def test_ambiguous_directory_is_refused(tmp_path):
         resolve_weights("xception", str(tmp_path))
 
 
+def test_weights_in_a_bucket_are_read_through_tensorflow_file_systems():
+    """--weights gs://BUCKET/weights/ on a cluster: the same tf.io.gfile calls, here on TensorFlow's
+    in-memory file system (ram://) standing in for the bucket."""
+    import numpy as np
+    import tensorflow as tf
+
+    name = "mobilenet_v2_1.0_224_no_top.h5"
+    bucket = "ram://flowers-test/weights"
+    tf.io.gfile.makedirs(bucket)
+    tf.io.gfile.copy(str(WEIGHTS_DIR / name), f"{bucket}/{name}", overwrite=True)
+    assert resolve_weights("mobilenet_v2", bucket) == f"{bucket}/{name}"
+    with pytest.raises(FileNotFoundError, match=f"no xception weights in directory {bucket}"):
+        resolve_weights("xception", bucket)
+    from_bucket = models.build("mobilenet_v2", 96, 5, bucket)
+    from_disk = models.build("mobilenet_v2", 96, 5, str(WEIGHTS_DIR))
+    scratch = models.build("mobilenet_v2", 96, 5, "none")
+    # The first convolution of the pretrained base: ImageNet's, not a random initialisation.
+    np.testing.assert_array_equal(from_bucket.weights[0].numpy(), from_disk.weights[0].numpy())
+    assert not np.array_equal(from_bucket.weights[0].numpy(), scratch.weights[0].numpy())
+
+
 def _online() -> bool:
     try:
         socket.create_connection(("storage.googleapis.com", 443), timeout=3).close()

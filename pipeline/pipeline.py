@@ -111,7 +111,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         schema=schema.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config=_param(runtime_parameters, TRAINER_PARAM, config.trainer_config(),
+        custom_config=_param(runtime_parameters, TRAINER_PARAM, config.trainer_config(pipeline_root),
                              "TrainConfig as JSON; image_size must stay as compiled (Transform's is fixed)",
                              to_text=lambda value: json.dumps(value, sort_keys=True)))
 

@@ -46,7 +46,9 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                         help="architecture (default %(default)s)")
     parser.add_argument("--epochs", type=positive_int(1), help="training epochs, of the first phase with --fine-tune (default: the model's own)")
     parser.add_argument("--batch-size", type=positive_int(1), help="per-replica batch (default: the model's own)")
-    parser.add_argument("--learning-rate", type=float, help="fixed learning rate (default: the model's own schedule)")
+    parser.add_argument("--learning-rate", type=float,
+                        help="fixed learning rate, of the first phase with --fine-tune (default: the model's own "
+                             "schedule)")
     parser.add_argument("--image-size", type=positive_int(32), default=defaults.train.image_size,
                         help="square side in pixels, >= 32 (default %(default)s)")
     parser.add_argument("--weights", help="imagenet | none | PATH to a .h5 file or a folder of them "

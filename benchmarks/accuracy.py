@@ -1,10 +1,12 @@
 """Accuracy of one architecture, trained by the real pipeline on the 2,932 real photos.
 
-    .venv/bin/python benchmarks/accuracy.py --model mobilenet_v2 [--data ../shared/flowers] [--epochs N]
+    .venv/bin/python benchmarks/accuracy.py --model mobilenet_v2 [--fine-tune] [--data ../shared/flowers]
+                                            [--epochs N] [any flag of `flowers run`]
 
-Prints model, epochs, eval accuracy (overall and per class), Trainer wall time, whole-run time and
-the hardware. The eval split is the pipeline's own hash split (2 records in 10), never tuned on: early
-stopping watches the validation split (1 in 10).
+Prints model, epochs run (per phase with --fine-tune), eval accuracy (overall and per class), Trainer
+wall time, whole-run time and the hardware. The eval split is the pipeline's own hash split, which
+the Trainer never trains on and no setting was chosen on (those were chosen on validation cuts of
+the training photos: benchmarks/cut.py).
 """
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -33,7 +35,10 @@ def main() -> None:
     history = json.loads((Path(summary["tensorboard_dir"]) / "history.json").read_text())
     print("\n| model | image size | epochs run | eval accuracy | Trainer s | whole run s | hardware |")
     print("|---|---|---|---|---|---|---|")
-    print(f"| {args.model} | {args.image_size} | {len(history['loss'])} | {summary['accuracy']:.3f} | "
+    per_phase = [history.get("phase", []).count(p) for p in dict.fromkeys(history.get("phase", []))]
+    epochs = " + ".join(map(str, per_phase)) if len(per_phase) > 1 else str(len(history["loss"]))
+    model = args.model + (" --fine-tune" if len(per_phase) > 1 else "")
+    print(f"| {model} | {args.image_size} | {epochs} | {summary['accuracy']:.3f} | "
           f"{trainer['seconds']:.0f} | {summary['seconds']:.0f} | {common.hardware()} |")
     print("per class: " + ", ".join(f"{k} {v:.3f}" for k, v in summary["per_class_accuracy"].items()))
     print(f"accuracy={summary['accuracy']:.4f}")

@@ -11,26 +11,14 @@ import tensorflow_transform as tft
 from tfx.utils import io_utils
 
 import models
-from components import signatures
+from components import resume, signatures
+from components.phases import phases, train
 from components.transform import LABEL_KEY, PIXELS_KEY, augment
 from data import flowers, records
-from models.schedules import ramp_callback
 from models.strategy import choose_strategy, mixed_precision_policy
 
 AUTOTUNE = tf.data.AUTOTUNE
 log = logging.getLogger(__name__)
-
-
-class EpochLog(tf.keras.callbacks.Callback):
-    """One log line per epoch, which `flowers run` shows as live progress."""
-
-    def __init__(self, epochs: int):
-        super().__init__()
-        self.epochs = epochs
-
-    def on_epoch_end(self, epoch, logs=None):
-        metrics = " ".join(f"{k}={v:.4f}" for k, v in sorted((logs or {}).items()))
-        log.info("epoch %d/%d %s", epoch + 1, self.epochs, metrics)
 
 
 def _record_files(patterns: list[str]) -> list[str]:
@@ -99,18 +87,6 @@ def resolve_hyperparameters(config: dict) -> dict:
     return resolved
 
 
-def _callbacks(hp: dict, log_dir: str, lr_ramp: dict | None) -> list:
-    callbacks = [
-        EpochLog(hp["epochs"]),
-        tf.keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch", profile_batch=0),
-        tf.keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=hp["early_stopping_patience"],
-                                         restore_best_weights=True, verbose=1),
-    ]
-    if lr_ramp:
-        callbacks.append(ramp_callback(**lr_ramp))
-    return callbacks
-
-
 def _skip_autograph_of_tf_keras() -> None:
     """TensorFlow exempts `keras` from AutoGraph conversion but not its twin `tf_keras`, whose
     ~360 functions it then converts at the first fit: 13 s measured here, for nothing."""
@@ -122,15 +98,15 @@ def _skip_autograph_of_tf_keras() -> None:
 
 
 def run_fn(fn_args) -> None:
-    """TFX Trainer entry point. `fn_args.custom_config` is pipeline.config.TrainConfig as a dict."""
+    """TFX Trainer entry point. `fn_args.custom_config` is pipeline.config.TrainConfig as a dict, plus
+    `backup_root` (where interrupted fits wait to be resumed; pipeline.config.RunConfig.trainer_config)."""
     config = dict(fn_args.custom_config or {})
     try:
         _skip_autograph_of_tf_keras()
     except (ImportError, AttributeError):  # a speed-up only; TensorFlow moved its internals
         pass
     hp = resolve_hyperparameters(config)
-    # A model's LR ramp (xception) is its default schedule; an explicit --learning-rate replaces it.
-    lr_ramp = hp.get("lr_ramp") if config.get("learning_rate") is None else None
+    run_phases = phases(hp, config)
     if hp.get("seed") is not None:
         tf.keras.utils.set_random_seed(hp["seed"])
 
@@ -138,8 +114,8 @@ def run_fn(fn_args) -> None:
     tf.keras.mixed_precision.set_global_policy(mixed_precision_policy(kind))
     replicas = strategy.num_replicas_in_sync
     global_batch = hp["batch_size"] * replicas
-    log.info("Training %s on %s (%d replicas), global batch %d, %d epochs",
-             hp["model"], kind, replicas, global_batch, hp["epochs"])
+    log.info("Training %s on %s (%d replicas), global batch %d, %s", hp["model"], kind, replicas, global_batch,
+             ", then ".join(f"{p.name} {p.epochs} epochs" for p in run_phases))
 
     size = hp["image_size"]
     # The schema step's class list (the data's labels file, else the five flowers): the head's size
@@ -160,12 +136,12 @@ def run_fn(fn_args) -> None:
 
     with strategy.scope():
         model = models.build(hp["model"], size, len(class_names), weights=hp["weights"])
-        model.compile(optimizer=tf.keras.optimizers.Adam(hp["learning_rate"]),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(train_ds, validation_data=validation_ds, epochs=hp["epochs"],
-                        callbacks=_callbacks(hp, fn_args.model_run_dir, lr_ramp), verbose=0)
+    backups = resume.backup_dir(config.get("backup_root"), fn_args, model)
+    history = train(model, hp, run_phases, train_ds, validation_ds, fn_args.model_run_dir, backups, strategy)
 
     tf.io.gfile.makedirs(fn_args.model_run_dir)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "history.json"), "w") as f:
-        json.dump({k: [float(x) for x in v] for k, v in history.history.items()}, f)
+        json.dump(history, f)
     signatures.export(model, tf_transform_output, fn_args.serving_model_dir, class_names)
+    resume.remove(backups)
+

@@ -22,6 +22,7 @@ COMMON_DEFAULTS: dict = {
     "random_crop": False,
     "saturation": True,
     "lr_ramp": None,  # None: the fixed learning_rate
+    "fine_tune": False,  # a second phase: see fine_tune_* in a model's row (models with an unfreeze_top)
 }
 
 # Per-model recommended settings over COMMON_DEFAULTS. With an lr_ramp, learning_rate is only the
@@ -40,7 +41,8 @@ TRAINING_DEFAULTS: dict[str, dict] = {
     },
     # Only the head trains on the frozen base. No saturation jitter: frozen ImageNet features keep
     # colour, which tells dandelions from daisies.
-    "mobilenet_v2": {"weights": "imagenet", "learning_rate": 1e-3, "epochs": 20, "saturation": False},
+    "mobilenet_v2": {"weights": "imagenet", "learning_rate": 1e-3, "epochs": 20, "saturation": False,
+                     "fine_tune_epochs": 10, "fine_tune_learning_rate": 3e-5},
     "xception": {
         "weights": "imagenet", "learning_rate": 2e-4, "batch_size": 16, "epochs": 12,
         # Gentle start so the random head's large gradients don't wreck pretrained features.
@@ -56,10 +58,29 @@ def training_defaults(name: str) -> dict:
     return {**COMMON_DEFAULTS, **TRAINING_DEFAULTS[name]}
 
 
+def can_fine_tune(name: str) -> bool:
+    """Whether model `name` has a second, fine-tuning phase (its module's unfreeze_top)."""
+    _check_name(name)
+    return "fine_tune_epochs" in TRAINING_DEFAULTS[name]
+
+
 def build(name: str, image_size: int, num_classes: int, weights: str | None = None):
     """Build model `name` (a tf.keras.Model); weights=None means random initialisation."""
     _check_name(name)
     return importlib.import_module(f"models.{name}").build(image_size, num_classes, weights)
+
+
+def check_fine_tune(name: str) -> None:
+    """Raises, naming the models that can, unless model `name` has a fine-tuning phase."""
+    if not can_fine_tune(name):
+        fine_tunable = ", ".join(n for n in MODEL_NAMES if can_fine_tune(n))
+        raise ValueError(f"{name} has no fine-tuning phase; --fine-tune applies to {fine_tunable}")
+
+
+def unfreeze_top(name: str, model) -> None:
+    """Phase two of fine-tuning model `name` (built by `build`): its module's unfreeze_top."""
+    check_fine_tune(name)
+    importlib.import_module(f"models.{name}").unfreeze_top(model)
 
 
 def _check_name(name: str) -> None:

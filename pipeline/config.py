@@ -15,6 +15,9 @@ from models import DEFAULT_MODEL
 DATA_PARAM = "data"  # ImportExampleGen input_base: the records' directory
 TRAINER_PARAM = "trainer_config"  # Trainer custom_config: TrainConfig as JSON (model, epochs, ...)
 EVAL_PARAM = "eval_config"  # Evaluator eval_config: tfma.EvalConfig as JSON (min accuracy, ...)
+# Under the pipeline root: backups of fits cut short, one folder per set of Trainer inputs
+# (components/resume.py); each goes once its model is exported.
+TRAINER_BACKUPS = "Trainer/backups"
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
@@ -30,6 +33,9 @@ class TrainConfig:
     random_crop: Optional[bool] = None  # None: the model's default (on for squeezenet)
     saturation: Optional[bool] = None  # None: the model's default (off for mobilenet_v2)
     early_stopping_patience: Optional[int] = None  # None: the model's default, else 5
+    # A second phase that trains the base's top blocks at a low learning rate (mobilenet_v2).
+    fine_tune: Optional[bool] = None  # None: the model's default
+    fine_tune_epochs: Optional[int] = None  # None: the model's default
     seed: Optional[int] = None
     tpu: Optional[str] = None
 
@@ -106,6 +112,10 @@ class RunConfig:
         """Pushed versions land here, one timestamped folder each."""
         return self.serving_dir or os.path.join(self.output, "serving")
 
-    def trainer_config(self) -> dict:
-        """`custom_config` for the Trainer: JSON-friendly values only."""
-        return dataclasses.asdict(self.train)
+    def trainer_config(self, pipeline_root: Optional[str] = None) -> dict:
+        """`custom_config` for the Trainer: JSON-friendly values only. With the pipeline root, also
+        `backup_root`: where a fit cut short waits for the next run to resume it."""
+        cfg = dataclasses.asdict(self.train)
+        if pipeline_root:
+            cfg["backup_root"] = f"{pipeline_root.rstrip('/')}/{TRAINER_BACKUPS}"
+        return cfg

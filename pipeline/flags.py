@@ -7,7 +7,7 @@ import argparse
 import math
 import os
 
-from models import MODEL_NAMES
+from models import MODEL_NAMES, check_fine_tune
 
 
 # The largest --image-size: a 1024-pixel square is 3 MiB as the Trainer caches it (uint8) and 12 MiB
@@ -73,10 +73,11 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                              "(default %(default)s)")
     parser.add_argument("--model", default=defaults.train.model, choices=MODEL_NAMES,
                         help="architecture (default %(default)s)")
-    parser.add_argument("--epochs", type=positive_int(1), help="training epochs (default: the model's own)")
+    parser.add_argument("--epochs", type=positive_int(1), help="training epochs, of the first phase with --fine-tune (default: the model's own)")
     parser.add_argument("--batch-size", type=positive_int(1), help="per-replica batch (default: the model's own)")
     parser.add_argument("--learning-rate", type=learning_rate,
-                        help=f"fixed learning rate, in (0, {MAX_LEARNING_RATE:g}] (default: the model's own schedule)")
+                        help=f"fixed learning rate, in (0, {MAX_LEARNING_RATE:g}], of the first phase with "
+                             "--fine-tune (default: the model's own schedule)")
     parser.add_argument("--image-size", type=positive_int(32, MAX_IMAGE_SIZE), default=defaults.train.image_size,
                         help=f"square side in pixels, 32 to {MAX_IMAGE_SIZE} (default %(default)s)")
     parser.add_argument("--weights", help="imagenet | none | PATH to a .h5 file or a folder of them "
@@ -93,6 +94,11 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                         help="random crops in the augmentation (default: on for squeezenet, off for the others)")
     parser.add_argument("--saturation", action=argparse.BooleanOptionalAction,
                         help="random saturation in the augmentation (default: on, off for mobilenet_v2)")
+    parser.add_argument("--fine-tune", action=argparse.BooleanOptionalAction,
+                        help="after training the head on the frozen base, train the base's top blocks too at a "
+                             "low learning rate (mobilenet_v2; default: off)")
+    parser.add_argument("--fine-tune-epochs", type=positive_int(1),
+                        help="epochs of the fine-tuning phase (default: the model's own)")
     parser.add_argument("--seed", type=int, help="seed for repeatable training")
     parser.add_argument("--infer-schema", action="store_true",
                         help="let SchemaGen infer the schema instead of importing the curated one")
@@ -118,13 +124,16 @@ def config_from_args(args: argparse.Namespace):
     from data import flowers
     from pipeline.config import RunConfig, TrainConfig
 
+    if args.fine_tune:
+        check_fine_tune(args.model)
     data = args.data if "://" in args.data else os.path.abspath(args.data)
     span_folders = flowers.has_span_folders(data)
     train = TrainConfig(model=args.model, image_size=args.image_size, epochs=args.epochs,
                         batch_size=args.batch_size, learning_rate=args.learning_rate,
                         weights=weights_flag(args.weights), augment=not args.no_augment,
                         random_crop=args.random_crop, saturation=args.saturation, seed=args.seed, tpu=args.tpu,
-                        early_stopping_patience=args.patience)
+                        early_stopping_patience=args.patience, fine_tune=args.fine_tune,
+                        fine_tune_epochs=args.fine_tune_epochs)
     return RunConfig(data=data, output=os.path.abspath(args.output),
                      serving_dir=os.path.abspath(args.serving_dir) if args.serving_dir else None,
                      infer_schema=args.infer_schema, min_accuracy=args.min_accuracy,

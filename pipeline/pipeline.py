@@ -124,7 +124,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         # Early stopping and the restored best epoch watch validation, never the Evaluator's split.
         train_args=tfx.proto.TrainArgs(splits=[flowers.TRAIN_SPLIT]),
         eval_args=tfx.proto.EvalArgs(splits=[flowers.VALIDATION_SPLIT]),
-        custom_config=_param(runtime_parameters, TRAINER_PARAM, config.trainer_config(),
+        custom_config=_param(runtime_parameters, TRAINER_PARAM, config.trainer_config(pipeline_root),
                              "TrainConfig as JSON; image_size must stay as compiled (Transform's is fixed)",
                              to_text=lambda value: json.dumps(value, sort_keys=True)))
 

@@ -116,7 +116,9 @@ def test_run_time_parameters_are_declared_with_the_config_as_defaults(compiled):
         assert spec.root.dag.tasks[task].inputs.parameters[key].component_input_parameter == name
 
     assert declared[DATA_PARAM].default_value.string_value == "/flowers/data/default"  # in the image
-    assert json.loads(declared[TRAINER_PARAM].default_value.string_value) == config.trainer_config()
+    trainer_config = json.loads(declared[TRAINER_PARAM].default_value.string_value)
+    assert trainer_config == config.trainer_config(config.kubeflow.pipeline_root)
+    assert trainer_config["backup_root"].startswith(config.kubeflow.pipeline_root)  # a fit cut short resumes
     evaluation = json_format.Parse(declared[EVAL_PARAM].default_value.string_value, tfma.EvalConfig())
     threshold = accuracy_gate(evaluation)
     assert threshold.value_threshold.lower_bound.value == config.min_accuracy
@@ -199,7 +201,9 @@ def test_parameter_values_edit_the_compiled_documents(compiled):
     values = deploy.parameter_values(package, data="gs://b/new/", epochs=3, model="dense", min_accuracy=0.8)
     assert values[DATA_PARAM] == "gs://b/new"
     train = json.loads(values[TRAINER_PARAM])
-    assert train == {**compiled["config"].trainer_config(), "epochs": 3, "model": "dense", "weights": None}
+    config = compiled["config"]
+    assert train == {**config.trainer_config(config.kubeflow.pipeline_root), "epochs": 3, "model": "dense",
+                     "weights": None}
     evaluation = json_format.Parse(values[EVAL_PARAM], tfma.EvalConfig())
     threshold = accuracy_gate(evaluation)
     assert threshold.value_threshold.lower_bound.value == 0.8

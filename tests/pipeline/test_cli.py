@@ -3,6 +3,7 @@ import subprocess
 
 import pytest
 
+import models
 from pipeline import cli
 from tests.pipeline.runs import FLOWERS
 
@@ -73,3 +74,21 @@ def test_a_library_error_is_cut_to_one_readable_line(tmp_path):
     line = errors.describe(raised.value)
     assert line.startswith("ValueError: Not a valid TFRecord. Fewer than 5004 bytes: b'"), line
     assert len(line) <= len("ValueError: ") + errors.MAX_FOREIGN_CHARS + 4 and "\n" not in line
+
+
+def test_fine_tune_adds_a_second_phase_for_the_models_that_have_one(tmp_path, capsys):
+    from components.phases import phases
+    from components.trainer import resolve_hyperparameters
+
+    def trainer_phases(*flags):
+        args = cli.build_parser().parse_args(["run", "--data", str(tmp_path), *flags])
+        config = cli.config_from_args(args).trainer_config()
+        return [(phase.name, phase.epochs) for phase in phases(resolve_hyperparameters(config), config)]
+
+    head_epochs = models.training_defaults("mobilenet_v2")["epochs"]
+    assert trainer_phases("--model", "mobilenet_v2", "--fine-tune", "--fine-tune-epochs", "3") == [
+        ("training", head_epochs), ("fine-tuning", 3)]
+    assert trainer_phases("--model", "mobilenet_v2", "--no-fine-tune") == [("training", head_epochs)]
+    # Refused before anything runs, naming the models that can.
+    assert cli.main(["run", "--data", str(tmp_path), "--model", "convnet", "--fine-tune"]) == 1
+    assert "convnet has no fine-tuning phase; --fine-tune applies to mobilenet_v2" in capsys.readouterr().err

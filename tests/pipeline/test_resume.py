@@ -1,10 +1,14 @@
-"""A run killed (SIGKILL) during the Trainer: the next run on the same output resumes from the cache."""
+"""A run killed (SIGKILL) during the Trainer, after its first epoch: the next run on the same output
+takes every step before the Trainer from the cache and resumes the fit at epoch 2."""
+import json
 import os
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
+from pipeline.config import TRAINER_BACKUPS
 from tests.pipeline.runs import FLOWERS, TINY_FLAGS, flowers_run, user_env
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
@@ -32,8 +36,17 @@ def test_killed_during_training_then_resumed_from_cache(tmp_path, tiny_data):
     assert returncode == -signal.SIGKILL, "".join(seen[-30:])
     assert not (output / "serving").exists() or not os.listdir(output / "serving")
 
-    _, summary = flowers_run(*flags)
+    backups = output / "pipeline" / TRAINER_BACKUPS
+    assert len(os.listdir(backups)) == 1, "no backup of the first epoch"
+
+    proc, summary = flowers_run(*flags)
     states = {c["name"]: c["state"] for c in summary["components"]}
     assert all(states[name] == "cached" for name in UPSTREAM), states
     assert states["Trainer"] == "complete" and states["Pusher"] == "complete", states
     assert summary["pushed"] and os.path.isfile(os.path.join(summary["pushed_model_dir"], "saved_model.pb"))
+    assert "Resuming training at epoch 2/6 from its backup after epoch 1" in proc.stdout, proc.stdout[-3000:]
+    epochs = [line.split()[1] for line in map(str.strip, proc.stdout.splitlines()) if line.startswith("epoch ")]
+    assert epochs[0] == "2/6", epochs
+    history = json.loads((Path(summary["tensorboard_dir"]) / "history.json").read_text())
+    assert len(history["loss"]) >= 2  # epoch 1 from before the kill, then at least epoch 2
+    assert os.listdir(backups) == []  # removed once the model was exported

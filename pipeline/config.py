@@ -5,6 +5,7 @@ import dataclasses
 import os
 from typing import Optional
 
+from components import input_cache
 from data import flowers
 from models import DEFAULT_MODEL
 
@@ -30,6 +31,8 @@ class TrainConfig:
     random_crop: Optional[bool] = None  # None: the model's default (on for squeezenet)
     saturation: Optional[bool] = None  # None: the model's default (off for mobilenet_v2)
     early_stopping_patience: Optional[int] = None  # None: the model's default, else 5
+    # Where decoded pixels stay between epochs: memory | disk | none, or auto (components.input_cache).
+    cache: str = input_cache.AUTO
     seed: Optional[int] = None
     tpu: Optional[str] = None
     class_names: tuple[str, ...] = flowers.CLASS_NAMES

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from components import input_cache
 from models import MODEL_NAMES
 
 
@@ -62,6 +63,10 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                         help="random crops in the augmentation (default: on for squeezenet, off for the others)")
     parser.add_argument("--saturation", action=argparse.BooleanOptionalAction,
                         help="random saturation in the augmentation (default: on, off for mobilenet_v2)")
+    parser.add_argument("--cache", choices=input_cache.MODES, default=defaults.train.cache,
+                        help="where the Trainer keeps decoded images between epochs: memory, disk (a temporary "
+                             "local file, under TMPDIR), none (decode every epoch), or auto: memory when the "
+                             "splits fit half the available memory, else disk, else none (default %(default)s)")
     parser.add_argument("--seed", type=int, help="seed for repeatable training")
     parser.add_argument("--infer-schema", action="store_true",
                         help="let SchemaGen infer the schema instead of importing the curated one")
@@ -87,7 +92,7 @@ def config_from_args(args: argparse.Namespace):
                         batch_size=args.batch_size, learning_rate=args.learning_rate,
                         weights=weights_flag(args.weights), augment=not args.no_augment,
                         random_crop=args.random_crop, saturation=args.saturation, seed=args.seed, tpu=args.tpu,
-                        early_stopping_patience=args.patience)
+                        early_stopping_patience=args.patience, cache=args.cache)
     return RunConfig(data=data, output=os.path.abspath(args.output),
                      serving_dir=os.path.abspath(args.serving_dir) if args.serving_dir else None,
                      infer_schema=args.infer_schema, min_accuracy=args.min_accuracy,

@@ -21,6 +21,7 @@ def test_help_lists_the_subcommands():
     (["--image-size", "16"], "below the minimum of 32"),
     (["--min-accuracy", "1.5"], "outside 0..1"),
     (["--patience", "0"], "below the minimum of 1"),
+    (["--cache", "ram"], "invalid choice: 'ram' (choose from"),
 ])
 def test_bad_flags_exit_2_with_the_valid_values(flags, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -49,3 +50,9 @@ def test_augmentation_follows_the_model_default_unless_a_flag_overrides_it(tmp_p
 
     args = cli.build_parser().parse_args(["run", "--data", str(tmp_path), "--model", model, *flags])
     assert resolve_hyperparameters(cli.config_from_args(args).trainer_config())[key] is expected
+
+
+@pytest.mark.parametrize("flags, cache", [([], "auto"), (["--cache", "disk"], "disk"), (["--cache", "none"], "none")])
+def test_cache_flag_reaches_the_trainer(tmp_path, flags, cache):
+    args = cli.build_parser().parse_args(["run", "--data", str(tmp_path), *flags])
+    assert cli.config_from_args(args).trainer_config()["cache"] == cache

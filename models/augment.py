@@ -53,7 +53,8 @@ class Augment(tf.keras.layers.Layer):
 
 def flip_left_right(images: tf.Tensor, flip: tf.Tensor) -> tf.Tensor:
     """Image i mirrored left-right where `flip[i]`. Image by image, so only the chosen ones are
-    reversed: on CPU a 4th of the cost of reversing the whole batch and selecting (tf.where)."""
+    reversed: on 2 CPU cores a third of the time of reversing the whole batch and selecting with
+    tf.where (batch 32, 192 px)."""
     def one(image_and_flip):
         image, flip_it = image_and_flip
         return tf.cond(flip_it, lambda: tf.reverse(image, axis=[1]), lambda: image)

@@ -19,8 +19,10 @@ change in the load of shared cores falls on both sides of a ratio:
   Trainer, cached   the same dataset's next epoch: from the cache (memory, or the local file)
   (the same two for the eval split, memory cache: no shuffle)
 Each row shows the best round's images/s, and its ratio to raw decode in the same round as the
-median and the range over rounds. Last lines: ratio_first = Trainer epoch 1 (memory cache) ÷ raw
-decode (target ≥ 0.9), ratio_cached = cached epoch ÷ raw decode (target ≥ 1.0), medians.
+median and the range over rounds; the same again per CPU second (this process's, every thread):
+the work alone, which the load of shared cores hardly moves. Last lines: ratio_first = Trainer
+epoch 1 (memory cache) ÷ raw decode (target ≥ 0.9), ratio_cached = cached epoch ÷ raw decode
+(target ≥ 1.0), medians, each with its _cpu twin.
 """
 import os
 
@@ -42,13 +44,13 @@ from data import flowers  # noqa: E402
 
 
 def trainer_passes(files: list[str], args, training: bool, cache: str) -> tuple[tuple[int, float], ...]:
-    """(first, cached) epoch of a fresh make_dataset: (images, seconds) each."""
+    """(first, cached) epoch of a fresh make_dataset: common.timed_pass each."""
     def transform(features):
         return preprocessing_fn(features, {"image_size": args.image_size})
 
     ds = make_dataset(files, args.batch_size, training=training, transform=transform,
                       raw_spec=flowers.schema_feature_spec(), cache=cache)
-    return common.images_per_second(ds), common.images_per_second(ds)
+    return common.timed_pass(ds), common.timed_pass(ds)
 
 
 def read_and_parse(files: list[str], batch_size: int) -> tf.data.Dataset:
@@ -59,11 +61,11 @@ def read_and_parse(files: list[str], batch_size: int) -> tf.data.Dataset:
     return ds.map(lambda f: (f[flowers.IMAGE_KEY], f[flowers.CLASS_KEY])).batch(batch_size)
 
 
-def one_round(files: list[str], args) -> dict[str, tuple[int, float]]:
-    """{row name: (images, seconds)} of one pass per row."""
+def one_round(files: list[str], args) -> dict[str, tuple[int, float, float]]:
+    """{row name: (images, wall seconds, CPU seconds)} of one pass per row."""
     row = {"raw decode (decode_jpeg + resize, parallel reads)":
-           common.images_per_second(common.plain_dataset(files, args.image_size, args.batch_size, cache=False)),
-           "read (GZIP inflate) and parse only": common.images_per_second(read_and_parse(files, args.batch_size))}
+           common.timed_pass(common.plain_dataset(files, args.image_size, args.batch_size, cache=False)),
+           "read (GZIP inflate) and parse only": common.timed_pass(read_and_parse(files, args.batch_size))}
     for cache in args.caches:
         first, cached = trainer_passes(files, args, training=True, cache=cache)
         row[f"Trainer input, train split, {cache} cache, epoch 1"] = first
@@ -97,22 +99,28 @@ def main() -> None:
             rounds.append(one_round(files, args))
 
     raw_name = next(iter(rounds[0]))
-    ratios = {name: sorted(r[name][0] / r[name][1] / (r[raw_name][0] / r[raw_name][1]) for r in rounds)
-              for name in rounds[0]}
+
+    def ratios(name: str, clock: int) -> list[float]:
+        """Per round, the row's images per second (clock 1: wall, 2: CPU) ÷ raw decode's."""
+        return sorted(r[name][0] / r[name][clock] / (r[raw_name][0] / r[raw_name][clock]) for r in rounds)
+
     print(f"\n{count} records, {args.image_size} px, batch {args.batch_size}, {args.repeats} rounds; "
           f"{common.hardware()}")
     print(f"records on disk: {size / count / 1024:.1f} KiB/image (GZIP JPEG) in {args.shards} file(s); "
           f"the Trainer's cache holds {args.image_size * args.image_size * 3 / 1024:.1f} KiB/image of uint8 pixels")
     rows = []
     for name in rounds[0]:
-        images, seconds = min((r[name] for r in rounds), key=lambda p: p[1])
-        rows.append([name, images, f"{seconds:.2f}", f"{images / seconds:.0f}", f"{statistics.median(ratios[name]):.2f}",
-                     f"{ratios[name][0]:.2f}–{ratios[name][-1]:.2f}"])
-    print(common.table(["input pipeline", "images", "best s", "best images/s", "÷ raw decode (median)",
-                        "÷ raw decode (range)"], rows))
+        images, seconds, _ = min((r[name] for r in rounds), key=lambda p: p[1])
+        wall, cpu = ratios(name, 1), ratios(name, 2)
+        rows.append([name, images, f"{images / seconds:.0f}", f"{statistics.median(wall):.2f}",
+                     f"{wall[0]:.2f}–{wall[-1]:.2f}", f"{images / min(r[name][2] for r in rounds):.0f}",
+                     f"{statistics.median(cpu):.2f}", f"{cpu[0]:.2f}–{cpu[-1]:.2f}"])
+    print(common.table(["input pipeline", "images", "best images/s", "÷ raw decode (median)", "(range)",
+                        "best images per CPU s", "÷ raw decode by CPU (median)", "(range)"], rows))
     first, cached = (f"Trainer input, train split, {args.caches[0]} cache, {epoch}" for epoch in ("epoch 1", "cached epoch"))
-    print(f"ratio_first={statistics.median(ratios[first]):.2f} ({args.caches[0]} cache; target >= 0.9)")
-    print(f"ratio_cached={statistics.median(ratios[cached]):.2f} ({args.caches[0]} cache; target >= 1.0)")
+    for label, name, target in (("first", first, 0.9), ("cached", cached, 1.0)):
+        print(f"ratio_{label}_cpu={statistics.median(ratios(name, 2)):.2f}")
+        print(f"ratio_{label}={statistics.median(ratios(name, 1)):.2f} ({args.caches[0]} cache; target >= {target})")
 
 
 if __name__ == "__main__":

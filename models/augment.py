@@ -9,7 +9,8 @@ same probabilities as the same weights without it.
 Every op compiles with XLA (TPU, jit_compile): the crop is two gathers and linear blends instead of
 tf.image.crop_and_resize, which XLA lacks. The random values come from the layer's own
 tf.random.Generator: XLA ignores the seeds of tf.random.uniform, a generator's stream it keeps, so a
-seeded run repeats exactly on any device.
+seeded run repeats exactly on any device. Built under a distribution strategy's scope (as run_fn
+builds the model), each replica draws values of its own.
 """
 from __future__ import annotations
 

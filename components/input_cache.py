@@ -26,6 +26,7 @@ MODES = (AUTO, "memory", "disk", "none")
 MEMORY_SHARE = 0.5  # of the available memory: the rest is the model's, TensorFlow's and the buffers'
 DISK_SHARE = 0.9  # of the free space of the temporary folder
 SAMPLE_RECORDS = 256  # read to estimate a split's size: 6 MB of the flower photos
+SAMPLE_FILES = 16  # from the first files only: opening a file on cloud storage costs
 log = logging.getLogger(__name__)
 
 
@@ -36,8 +37,8 @@ def pixel_bytes(image_size: int) -> int:
 
 def estimate_records(patterns: list[str]) -> int:
     """Records in the files `patterns` match: their bytes on disk ÷ the mean on-disk bytes of a
-    sample (the first records of each file, GZIP-compressed as the files are); exact when the
-    sample holds every record."""
+    sample (the first records of the first SAMPLE_FILES files, GZIP-compressed as the files are);
+    exact when the sample holds every record."""
     import zlib
 
     import tensorflow as tf
@@ -46,13 +47,14 @@ def estimate_records(patterns: list[str]) -> int:
     if not files:
         return 0
     compression = "GZIP" if files[0].endswith(".gz") else ""
-    per_file = max(1, SAMPLE_RECORDS // len(files))
-    sample, complete = [], True
-    for path in files[:SAMPLE_RECORDS]:
+    sampled = files[:SAMPLE_FILES]
+    per_file = SAMPLE_RECORDS // len(sampled)
+    sample, complete = [], len(files) == len(sampled)
+    for path in sampled:
         records = list(tf.data.TFRecordDataset(path, compression_type=compression).take(per_file).as_numpy_iterator())
         sample += records
         complete = complete and len(records) < per_file
-    if complete and len(files) <= SAMPLE_RECORDS:
+    if complete:
         return len(sample)
     framing = 16  # a TFRecord's length and two checksums
     payload = len(zlib.compress(b"".join(sample))) if compression else sum(map(len, sample))

@@ -117,6 +117,10 @@ def columns(result: dict) -> dict[str, tuple[float, int]]:
                "Trainer alone, epoch 1": (epochs["first_s"], train)}
     if epochs["epochs"] > 1:
         figures["Trainer alone, later epochs"] = (epochs["steady_s"], train)
+    # The same in CPU seconds of the Trainer's process: the work alone, whatever else the cores run.
+    figures["Trainer alone, epoch 1, CPU"] = (epochs["first_cpu_s"], train)
+    if epochs["epochs"] > 1:
+        figures["Trainer alone, later epochs, CPU"] = (epochs["steady_cpu_s"], train)
     return figures
 
 

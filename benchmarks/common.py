@@ -11,11 +11,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import components  # noqa: E402,F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 
+import bisect  # noqa: E402
 import glob  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -132,12 +134,40 @@ def count_records(patterns: list[str]) -> int:
     return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type=records.compression(files[0])))
 
 
-def images_per_second(ds: tf.data.Dataset) -> tuple[int, float]:
-    """(images, seconds) of one pass over a dataset of (image batch, label batch)."""
-    images, started = 0, time.perf_counter()
+def timed_pass(ds: tf.data.Dataset) -> tuple[int, float, float]:
+    """(images, wall seconds, CPU seconds) of one pass over a dataset of (image batch, label batch).
+    CPU seconds are this process's, every thread's: on shared cores they measure the work alone,
+    the wall seconds the work and the waiting for a core."""
+    images, started, cpu = 0, time.perf_counter(), time.process_time()
     for batch, _ in ds:
         images += int(batch.shape[0])
-    return images, time.perf_counter() - started
+    return images, time.perf_counter() - started, time.process_time() - cpu
+
+
+class CpuClock:
+    """This process's CPU seconds (every thread) sampled against wall time by a background thread,
+    to tell the CPU seconds spent between two wall-clock instants (e.g. epoch ends)."""
+
+    def __init__(self, interval: float = 0.2):
+        self.samples = [(time.time(), time.process_time())]
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, interval: float) -> None:
+        while not self._stopped.wait(interval):
+            self.samples.append((time.time(), time.process_time()))
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+        self.samples.append((time.time(), time.process_time()))
+
+    def at(self, wall: float) -> float:
+        """CPU seconds at wall time `wall`, interpolated between the samples around it."""
+        i = min(max(bisect.bisect_left([w for w, _ in self.samples], wall), 1), len(self.samples) - 1)
+        (w0, c0), (w1, c1) = self.samples[i - 1], self.samples[i]
+        return c0 + (c1 - c0) * min(max((wall - w0) / max(w1 - w0, 1e-9), 0.0), 1.0)
 
 
 class EpochEnds(tf.keras.callbacks.Callback):
@@ -161,15 +191,21 @@ def tensorboard_epoch_ends(model_run_dir: str) -> list[float]:
     return [ends[step] for step in sorted(ends)]
 
 
-def epoch_figures(started: float, ends: list[float], train_images: int) -> dict:
+def epoch_figures(started: float, ends: list[float], train_images: int, cpu: CpuClock | None = None) -> dict:
     """Epoch 1 (from `started`: datasets, model, tracing, uncached read) and the later epochs
-    (cached, traced) as seconds and train images/s."""
+    (cached, traced) as seconds and train images/s; with `cpu`, also per CPU second."""
     first = ends[0] - started
     later = [b - a for a, b in zip(ends, ends[1:])]
     steady = sum(later) / len(later) if later else float("nan")
-    return {"epochs": len(ends), "train_images": train_images, "first_s": first, "steady_s": steady,
-            "epoch_s": [first, *later],
-            "first_ips": train_images / first, "steady_ips": train_images / steady if later else float("nan")}
+    figures = {"epochs": len(ends), "train_images": train_images, "first_s": first, "steady_s": steady,
+               "epoch_s": [first, *later],
+               "first_ips": train_images / first, "steady_ips": train_images / steady if later else float("nan")}
+    if cpu:
+        first_cpu = cpu.at(ends[0]) - cpu.at(started)
+        steady_cpu = (cpu.at(ends[-1]) - cpu.at(ends[0])) / len(later) if later else float("nan")
+        figures.update(first_cpu_s=first_cpu, steady_cpu_s=steady_cpu, first_ips_cpu=train_images / first_cpu,
+                       steady_ips_cpu=train_images / steady_cpu if later else float("nan"))
+    return figures
 
 
 def component_outputs(output: str, component: str) -> dict[str, str]:

@@ -11,9 +11,9 @@ import tensorflow_transform as tft
 from tfx.utils import io_utils
 
 import models
-from components import resume, signatures
+from components import input_cache, resume, signatures
 from components.phases import phases, train
-from components.transform import LABEL_KEY, PIXELS_KEY, augment
+from components.transform import LABEL_KEY, PIXELS_KEY
 from data import flowers, records
 from models.strategy import choose_strategy, mixed_precision_policy
 
@@ -36,22 +36,23 @@ def require_records(patterns: list[str], split: str) -> None:
     """Stops with a clear error when a split is empty: Keras would train without validation (and
     without early stopping) on an empty validation split, only warning."""
     files = _record_files(patterns)
-    records = tf.data.TFRecordDataset(files, compression_type="GZIP" if files[0].endswith(".gz") else "")
-    if not any(True for _ in records.take(1)):
+    dataset = tf.data.TFRecordDataset(files, compression_type=records.compression(files[0]))
+    if not any(True for _ in dataset.take(1)):
         raise EmptySplitError(f"the {split} split has no records: too few to split (validation takes 1 record in "
                               "10 of one folder, or 1 in 8 of a train/ folder); add photos")
 
 
-def make_dataset(patterns: list[str], batch_size: int, training: bool, transform,
-                 raw_spec: dict, augment_data: bool = True, random_crop: bool = False, saturation: bool = True,
-                 seed: int | None = None, drop_remainder: bool = False) -> tf.data.Dataset:
-    """Raw examples → Transform's graph → batches of (float32 pixels 0..255, int64 class).
+def make_dataset(patterns: list[str], batch_size: int, training: bool, transform, raw_spec: dict,
+                 cache: str = "memory", seed: int | None = None, drop_remainder: bool = False) -> tf.data.Dataset:
+    """Raw examples → Transform's graph → batches of (uint8 pixels [N, size, size, 3], int64 class).
 
     `transform` maps a batch of raw features, parsed with `raw_spec`, to Transform's outputs: in
     run_fn the transform graph's layer and its raw feature spec (the graph that serving embeds).
-    "Loading data fast": parallel interleaved reads, each JPEG decoded once and its uint8 pixels
-    cached in memory, then shuffle, batch, augment (train split only, a batch at a time) and
-    prefetch per epoch.
+    "Loading data fast": parallel interleaved reads, each JPEG decoded once and its pixels kept as
+    `cache` says (components.input_cache: "memory", "disk" or "none"), then shuffle (train split),
+    batch and prefetch. Nothing else runs here: the pixels stay uint8, a quarter of the bytes to
+    move to an accelerator, and the model casts them and augments them in its training step
+    (models.augment).
     """
     files = _record_files(patterns)
     compression = records.compression(files[0])  # ExampleGen writes every file of a split alike
@@ -68,16 +69,18 @@ def make_dataset(patterns: list[str], batch_size: int, training: bool, transform
         num_parallel_calls=AUTOTUNE, deterministic=seed is not None)
     # Transform in batches (one graph call each; 64 measured faster than 16 or one by one), then
     # cache single images.
-    ds = ds.batch(64).map(transformed, num_parallel_calls=AUTOTUNE, deterministic=seed is not None).unbatch().cache()
+    ds = ds.batch(64).map(transformed, num_parallel_calls=AUTOTUNE, deterministic=seed is not None).unbatch()
+    ds = input_cache.cached(ds, cache)
     if training:
         ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    if training and augment_data:
-        ds = ds.map(lambda images, labels: (augment(images, seed, random_crop, saturation), labels),
-                    num_parallel_calls=AUTOTUNE)
-    else:
-        ds = ds.map(lambda images, labels: (tf.cast(images, tf.float32), labels), num_parallel_calls=AUTOTUNE)
-    return ds.prefetch(AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+
+def augmentation(hp: dict) -> dict | None:
+    """models.build's `augment` for these hyperparameters: the model's own switches, the run's seed."""
+    if not hp["augment"]:
+        return None
+    return {"random_crop": hp["random_crop"], "saturation": hp["saturation"], "seed": hp.get("seed")}
 
 
 def resolve_hyperparameters(config: dict) -> dict:
@@ -123,19 +126,19 @@ def run_fn(fn_args) -> None:
     class_names = flowers.class_names(io_utils.SchemaReader().read(fn_args.schema_path))
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     layer, raw_spec = tf_transform_output.transform_features_layer(), tf_transform_output.raw_feature_spec()
-    train_ds = make_dataset(fn_args.train_files, global_batch, training=True, transform=layer,
-                            raw_spec=raw_spec, augment_data=hp["augment"], random_crop=hp["random_crop"],
-                            saturation=hp["saturation"],
-                            seed=hp.get("seed"), drop_remainder=kind == "tpu")
     # The Trainer's eval files are the validation split (pipeline.pipeline), which early stopping and
     # the restored best epoch watch; the Evaluator's eval split stays unseen.
     require_records(fn_args.train_files, "train")
     require_records(fn_args.eval_files, "validation")
+    caches = input_cache.choose(hp.get("cache", input_cache.AUTO),
+                                {"train": fn_args.train_files, "validation": fn_args.eval_files}, size)
+    train_ds = make_dataset(fn_args.train_files, global_batch, training=True, transform=layer, raw_spec=raw_spec,
+                            cache=caches["train"], seed=hp.get("seed"), drop_remainder=kind == "tpu")
     validation_ds = make_dataset(fn_args.eval_files, global_batch, training=False, transform=layer,
-                                 raw_spec=raw_spec, drop_remainder=kind == "tpu")
+                                 raw_spec=raw_spec, cache=caches["validation"], drop_remainder=kind == "tpu")
 
     with strategy.scope():
-        model = models.build(hp["model"], size, len(class_names), weights=hp["weights"])
+        model = models.build(hp["model"], size, len(class_names), weights=hp["weights"], augment=augmentation(hp))
     backups = resume.backup_dir(config.get("backup_root"), fn_args, model)
     history = train(model, hp, run_phases, train_ds, validation_ds, fn_args.model_run_dir, backups, strategy)
 

@@ -64,10 +64,20 @@ def can_fine_tune(name: str) -> bool:
     return "fine_tune_epochs" in TRAINING_DEFAULTS[name]
 
 
-def build(name: str, image_size: int, num_classes: int, weights: str | None = None):
-    """Build model `name` (a tf.keras.Model); weights=None means random initialisation."""
+def build(name: str, image_size: int, num_classes: int, weights: str | None = None,
+          augment: dict | None = None):
+    """Build model `name` (a tf.keras.Model); weights=None means random initialisation.
+
+    `augment`: models.augment.Augment's settings (random_crop, saturation, seed) to put the
+    training-only augmentation in front of the architecture; None: no augmentation layer.
+    """
     _check_name(name)
-    return importlib.import_module(f"models.{name}").build(image_size, num_classes, weights)
+    model = importlib.import_module(f"models.{name}").build(image_size, num_classes, weights)
+    if augment is None:
+        return model
+    from models.augment import augmented
+
+    return augmented(model, **augment)
 
 
 def check_fine_tune(name: str) -> None:

@@ -5,6 +5,7 @@ import dataclasses
 import os
 from typing import Optional
 
+from components import input_cache
 from data import flowers
 from models import DEFAULT_MODEL
 
@@ -36,6 +37,8 @@ class TrainConfig:
     # A second phase that trains the base's top blocks at a low learning rate (mobilenet_v2).
     fine_tune: Optional[bool] = None  # None: the model's default
     fine_tune_epochs: Optional[int] = None  # None: the model's default
+    # Where decoded pixels stay between epochs: memory | disk | none, or auto (components.input_cache).
+    cache: str = input_cache.AUTO
     seed: Optional[int] = None
     tpu: Optional[str] = None
 

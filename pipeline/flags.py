@@ -7,6 +7,7 @@ import argparse
 import math
 import os
 
+from components import input_cache
 from models import MODEL_NAMES, check_fine_tune
 
 
@@ -99,6 +100,10 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                              "low learning rate (mobilenet_v2; default: off)")
     parser.add_argument("--fine-tune-epochs", type=positive_int(1),
                         help="epochs of the fine-tuning phase (default: the model's own)")
+    parser.add_argument("--cache", choices=input_cache.MODES, default=defaults.train.cache,
+                        help="where the Trainer keeps decoded images between epochs: memory, disk (a temporary "
+                             "local file, under TMPDIR), none (decode every epoch), or auto: memory when the "
+                             "splits fit half the available memory, else disk, else none (default %(default)s)")
     parser.add_argument("--seed", type=int, help="seed for repeatable training")
     parser.add_argument("--infer-schema", action="store_true",
                         help="let SchemaGen infer the schema instead of importing the curated one")
@@ -133,7 +138,7 @@ def config_from_args(args: argparse.Namespace):
                         weights=weights_flag(args.weights), augment=not args.no_augment,
                         random_crop=args.random_crop, saturation=args.saturation, seed=args.seed, tpu=args.tpu,
                         early_stopping_patience=args.patience, fine_tune=args.fine_tune,
-                        fine_tune_epochs=args.fine_tune_epochs)
+                        fine_tune_epochs=args.fine_tune_epochs, cache=args.cache)
     return RunConfig(data=data, output=os.path.abspath(args.output),
                      serving_dir=os.path.abspath(args.serving_dir) if args.serving_dir else None,
                      infer_schema=args.infer_schema, min_accuracy=args.min_accuracy,

@@ -1,4 +1,4 @@
-"""preprocessing_fn and augment(), called directly on real JPEG bytes (the same functions Transform runs)."""
+"""preprocessing_fn, called directly on real JPEG bytes (the same functions Transform runs)."""
 import io
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from components.transform import LABEL_KEY, PIXELS_KEY, augment, decode_and_resize, preprocessing_fn
+from components.transform import LABEL_KEY, PIXELS_KEY, decode_and_resize, preprocessing_fn
 from data import flowers
 
 
@@ -53,43 +53,6 @@ def test_preprocessing_fn_outputs_pixels_and_label(shared_flowers):
         np.testing.assert_array_equal(pixels, np.clip(np.round(pixels), 0, 255))
         expected = tf.image.resize(tf.io.decode_jpeg(record["image"]), [96, 96], antialias=True)
         assert np.abs(pixels.astype(float) - expected.numpy()).mean() < 1.0
-
-
-def test_augment_changes_each_image_of_a_batch_its_own_way():
-    images = tf.cast(tf.random.stateless_uniform([8, 64, 64, 3], [1, 2], 0, 256, tf.int32), tf.uint8)
-    out = augment(images, random_crop=True).numpy()
-    assert out.shape == (8, 64, 64, 3) and out.dtype == np.float32
-    assert out.min() >= 0.0 and out.max() <= 255.0
-    assert all(not np.allclose(o, i) for o, i in zip(out, images.numpy().astype(np.float32)))
-    # Own random values per image: the same photo in every slot comes out in several versions.
-    same = augment(tf.repeat(images[:1], 8, axis=0), random_crop=True).numpy()
-    assert len({o.tobytes() for o in same}) > 1
-
-
-def test_augment_saturation_keeps_grey_pixels_and_flip_mirrors():
-    grey = tf.fill([4, 16, 16, 3], tf.constant(100, tf.uint8))
-    np.testing.assert_allclose(augment(grey).numpy(), 100.0, atol=1e-3)  # no colour to scale
-    ramp = tf.cast(tf.tile(tf.range(16)[None, None, :, None] * 10, [64, 16, 1, 3]), tf.uint8)
-    # A grey ramp: only the flip can change it, for some images only (float32 after the colour
-    # matrix, so compared to within a thousandth of a level; the ramp's steps are 10 levels).
-    out, want = augment(ramp).numpy(), ramp.numpy()[0].astype(np.float32)
-    flipped = [np.allclose(o, want[:, ::-1], atol=1e-3) for o in out]
-    assert all(f or np.allclose(o, want, atol=1e-3) for f, o in zip(flipped, out))
-    assert 0 < sum(flipped) < 64
-
-
-def test_augment_draws_crop_and_saturation_independently_when_seeded():
-    image = np.zeros([32, 32, 3], np.uint8)
-    image[:16] = (np.arange(32) * 8)[None, :, None]  # top: a grey ramp, which saturation leaves alone
-    image[16:] = [255, 0, 0]  # bottom: red, which cropping leaves alone
-    batch = tf.constant(np.repeat(image[None], 64, axis=0))
-    out = tf.function(lambda b: augment(b, seed=3, random_crop=True))(batch).numpy()  # as in tf.data
-    zoom = 1 / np.abs(out[:, 0, -1, 0] - out[:, 0, 0, 0])  # a smaller crop spans less of the ramp
-    red = out[:, -1, 16]
-    factor = (red[:, 0] - red[:, 1]) / 255  # R − G = 255 × factor while nothing clips (factor < 1)
-    unclipped = factor < 0.99
-    assert unclipped.sum() > 10
-    assert abs(np.corrcoef(zoom[unclipped], factor[unclipped])[0, 1]) < 0.6
 
 
 def test_truncated_jpeg_fails_in_decode():

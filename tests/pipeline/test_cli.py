@@ -27,6 +27,7 @@ def test_help_lists_the_subcommands():
     (["--learning-rate", "nan"], "argument --learning-rate: nan is outside (0, 1]"),
     (["--learning-rate", "0"], "argument --learning-rate: 0 is outside (0, 1]"),
     (["--data", ""], "argument --data: is empty"),
+    (["--cache", "ram"], "invalid choice: 'ram' (choose from"),
 ])
 def test_bad_flags_exit_2_with_the_valid_values(flags, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -92,3 +93,9 @@ def test_fine_tune_adds_a_second_phase_for_the_models_that_have_one(tmp_path, ca
     # Refused before anything runs, naming the models that can.
     assert cli.main(["run", "--data", str(tmp_path), "--model", "convnet", "--fine-tune"]) == 1
     assert "convnet has no fine-tuning phase; --fine-tune applies to mobilenet_v2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, cache", [([], "auto"), (["--cache", "disk"], "disk"), (["--cache", "none"], "none")])
+def test_cache_flag_reaches_the_trainer(tmp_path, flags, cache):
+    args = cli.build_parser().parse_args(["run", "--data", str(tmp_path), *flags])
+    assert cli.config_from_args(args).trainer_config()["cache"] == cache

@@ -18,6 +18,8 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils
 from tfx.utils import proto_utils
 
+from components.baseline import newest_version  # the one rule for the newest complete version
+
 STAGING_PREFIX = ".staging-"  # not a number: model servers ignore it as a version
 IDENTICAL_TO = "identical_to"  # PushedModel property: the pushed version this model equals
 log = logging.getLogger(__name__)
@@ -38,15 +40,6 @@ def remove_stale_staging(base: str) -> "list[str]":
     for folder in stale:
         fileio.rmtree(folder)
     return stale
-
-
-def newest_version(base: str) -> "str | None":
-    """The newest complete version folder in `base` (the highest number holding a saved_model.pb)."""
-    if not fileio.isdir(base):
-        return None
-    versions = sorted((d.rstrip("/") for d in fileio.listdir(base) if d.rstrip("/").isdigit()), key=int, reverse=True)
-    return next((os.path.join(base, v) for v in versions
-                 if fileio.exists(os.path.join(base, v, "saved_model.pb"))), None)
 
 
 def _files(root: str) -> "dict[str, str]":

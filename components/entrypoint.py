@@ -10,12 +10,16 @@ differently from Vertex AI. On Vertex AI both mends change nothing.
 - Directory markers. TensorFlow's GCS file system writes zero-byte `dir/` objects; KFP's launcher
   downloads them as files before the next step starts, and then cannot create the folders below
   them (kubeflow/pipelines#13476). They are deleted from this step's outputs once it succeeded.
+- Custom artifact types. TFX compiles a custom type's TYPE_NAME as its schema title, which KFP
+  wants as `namespace.Name`, and its entrypoint then imports that title as a class path. The
+  project's types (`flowers.*`) are made importable under that name first.
 """
 from __future__ import annotations
 
 import logging
 import runpy
 import sys
+import types
 
 import components  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
 
@@ -74,6 +78,16 @@ def delete_directory_markers(uris: list[str]) -> list[str]:
     return deleted
 
 
+def register_artifact_types() -> None:
+    """Makes each custom artifact type importable by its TYPE_NAME (`flowers.RecordCheckResult`)."""
+    from components.record_check import RecordCheckResult
+
+    for artifact_type in (RecordCheckResult,):
+        namespace, name = artifact_type.TYPE_NAME.split(".")
+        module = sys.modules.setdefault(namespace, types.ModuleType(namespace))
+        setattr(module, name, artifact_type)
+
+
 def main(argv: list[str]) -> None:
     """Mends `argv`'s executor input, then runs TFX's entrypoint as `python -m` would run it."""
     argv, outputs = list(argv), []
@@ -82,6 +96,7 @@ def main(argv: list[str]) -> None:
         spec = argv[argv.index(INPUTS_SPEC_FLAG) + 1] if INPUTS_SPEC_FLAG in argv[:-1] else None
         argv[invocation], outputs = mend_executor_input(argv[invocation], spec)
     sys.argv = [sys.argv[0], *argv]
+    register_artifact_types()
     try:
         runpy.run_module(TFX_ENTRYPOINT, run_name="__main__", alter_sys=True)
     except SystemExit as done:  # absl's app.run always exits

@@ -9,7 +9,8 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils
 from tfx.types import standard_artifacts
 
-from components.entrypoint import delete_directory_markers, mend_executor_input
+from components.entrypoint import delete_directory_markers, mend_executor_input, register_artifact_types
+from components.record_check import RecordCheckResult
 from tests.kubeflow.recorder import serving
 
 SPLITS = json.dumps(["train", "eval"])
@@ -87,3 +88,13 @@ def test_zero_byte_directory_markers_are_deleted_from_gs_outputs(monkeypatch):
         "/storage/v1/b/b/o/root%2Frun%2FTrainer%2Fuuid%2Fmodel%2F",
         "/storage/v1/b/b/o/root%2Frun%2FTrainer%2Fuuid%2Fmodel%2FFormat-Serving%2F"]
     assert delete_directory_markers(["/local/only"]) == []
+
+
+def test_a_custom_output_type_is_found_by_its_compiled_title(compiled):
+    """RecordCheck's output as the compiled package types it: TFX's entrypoint imports the title."""
+    output = compiled["spec"].components["RecordCheck"].output_definitions.artifacts["result"]
+    runtime = pipeline_spec_pb2.ArtifactList(artifacts=[pipeline_spec_pb2.RuntimeArtifact(
+        name="result", uri="gs://b/root/RecordCheck/result", type=output.artifact_type)])
+    register_artifact_types()
+    [result] = kubeflow_v2_entrypoint_utils.parse_raw_artifact_dict({"result": runtime})["result"]
+    assert isinstance(result, RecordCheckResult)

@@ -106,14 +106,14 @@ def test_the_cache_key_is_what_kfp_fingerprints(compiled, tmp_path):
     """Input artifact names, parameter values, output specs without their URIs, image, command."""
     run = package_run(compiled, tmp_path)
     spec = run.spec
-    container = spec["deploymentSpec"]["executors"]["ImportSchemaGen_executor"]["container"]
-    first, _ = run._executor_input("ImportSchemaGen", spec["root"]["dag"]["tasks"]["ImportSchemaGen"],
-                                   spec["components"]["ImportSchemaGen"])
-    second, _ = run._executor_input("ImportSchemaGen", spec["root"]["dag"]["tasks"]["ImportSchemaGen"],
-                                    spec["components"]["ImportSchemaGen"])
+    container = spec["deploymentSpec"]["executors"]["Baseline_executor"]["container"]
+    first, _ = run._executor_input("Baseline", spec["root"]["dag"]["tasks"]["Baseline"],
+                                   spec["components"]["Baseline"])
+    second, _ = run._executor_input("Baseline", spec["root"]["dag"]["tasks"]["Baseline"],
+                                    spec["components"]["Baseline"])
     assert first["outputs"]["artifacts"] != second["outputs"]["artifacts"]  # new URIs each time
     assert cache_key(first, container) == cache_key(second, container)
-    second["inputs"]["parameterValues"]["schema_file"] = "/elsewhere/schema.pbtxt"
+    second["inputs"]["parameterValues"]["serving_root"] = "/elsewhere/serving"
     assert cache_key(first, container) != cache_key(second, container)
 
 

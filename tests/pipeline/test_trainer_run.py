@@ -42,4 +42,4 @@ def test_serving_gives_the_probabilities_of_the_same_weights_without_augmentatio
 def test_trainer_reports_its_cache_choice(tiny_run):
     """The tiny data fits in memory: both splits are cached there, and the console says so."""
     assert "train split cached in memory" in tiny_run["stdout"]
-    assert "eval split cached in memory" in tiny_run["stdout"]
+    assert "validation split cached in memory" in tiny_run["stdout"]

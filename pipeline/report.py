@@ -16,6 +16,7 @@ import numpy as np
 from ml_metadata.proto import metadata_store_pb2
 
 from components.schema import CLASS_NAMES_FROM
+from components.signatures import IMAGE_BYTES, LABEL, PROBABILITIES, SERVING_IMAGES
 from data import flowers, records
 from pipeline import summary as run_summary
 
@@ -188,18 +189,18 @@ def _evaluation(artifacts: dict, class_names: list[str], png) -> str:
 # --- Eval images ---------------------------------------------------------------------------------
 
 def predict_eval_images(examples_uri: str, model_dir: str, count: int) -> list[dict]:
-    """The first `count` eval records, fed as JPEG bytes to the model's serving_default signature."""
+    """The first `count` eval records, fed as JPEG bytes to the model's SERVING_IMAGES signature."""
     import tensorflow as tf
 
     files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{flowers.EVAL_SPLIT}", "*")))
     compression = records.compression(files[0])
     examples = [flowers.decode_example(s) for s in
                 tf.data.TFRecordDataset(files, compression_type=compression).take(count).as_numpy_iterator()]
-    serve = tf.saved_model.load(model_dir).signatures["serving_default"]
-    out = serve(image_bytes=tf.constant([r[flowers.IMAGE_KEY] for r in examples]))
+    serve = tf.saved_model.load(model_dir).signatures[SERVING_IMAGES]
+    out = serve(**{IMAGE_BYTES: tf.constant([r[flowers.IMAGE_KEY] for r in examples])})
     return [{"image": r[flowers.IMAGE_KEY], "true": r[flowers.LABEL_KEY], "predicted": label.decode(),
              "probability": float(p.max())}
-            for r, label, p in zip(examples, out["label"].numpy(), out["probabilities"].numpy())]
+            for r, label, p in zip(examples, out[LABEL].numpy(), out[PROBABILITIES].numpy())]
 
 
 def _eval_images(artifacts: dict, count: int, png) -> str:
@@ -226,7 +227,7 @@ def _eval_images(artifacts: dict, count: int, png) -> str:
     mistakes = sum(p["predicted"] != p["true"] for p in predictions)
     return (png("eval_images.png", figure) +
             f"<p>The first {len(predictions)} eval records, classified by the trained model's "
-            f"<code>serving_default</code> signature from their JPEG bytes: predicted class and probability; "
+            f"<code>{SERVING_IMAGES}</code> signature from their JPEG bytes: predicted class and probability; "
             f"{mistakes} mistakes, framed in red with the true class.</p>")
 
 

@@ -6,7 +6,6 @@ from typing import Optional
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
-ACCURACY = "sparse_categorical_accuracy"
 FAILURE = "flowers_error"  # custom property a local run puts on its failed execution: why it failed
 _STATES = metadata_store_pb2.Execution.State
 
@@ -37,6 +36,8 @@ def _outputs(store, execution_id: int) -> dict[str, metadata_store_pb2.Artifact]
 def accuracy_by_model(evaluation_uri: str) -> tuple[dict, dict]:
     """({model: overall accuracy}, {class label: candidate accuracy}) from TFMA's saved metrics."""
     import tensorflow_model_analysis as tfma
+
+    from components.evaluation import ACCURACY
 
     overall, per_class = {}, {}
     for slice_metrics in tfma.load_metrics(evaluation_uri):

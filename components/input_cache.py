@@ -43,10 +43,12 @@ def estimate_records(patterns: list[str]) -> int:
 
     import tensorflow as tf
 
+    from data import records
+
     files = sorted(f for pattern in patterns for f in tf.io.gfile.glob(pattern))
     if not files:
         return 0
-    compression = "GZIP" if files[0].endswith(".gz") else ""
+    compression = records.compression(files[0])
     sampled = files[:SAMPLE_FILES]
     per_file = SAMPLE_RECORDS // len(sampled)
     sample, complete = [], len(files) == len(sampled)

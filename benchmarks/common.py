@@ -121,12 +121,11 @@ def plain_dataset(files: list[str], image_size: int, batch_size: int, training: 
 
 def plain_keras_setup(stock: bool) -> None:
     """Unless `stock`, spare the plain side the AutoGraph conversion of tf_keras' own functions that
-    the Trainer skips (components/trainer.py:_skip_autograph_of_tf_keras; 13 s of the first fit),
-    so that the comparison measures the pipeline, not that fix."""
+    the Trainer skips, so that the comparison measures the pipeline, not that fix."""
     if not stock:
-        from tensorflow.python.autograph.core import config
+        from components.trainer import skip_autograph_of_tf_keras
 
-        config.CONVERSION_RULES = (config.DoNotConvert("tf_keras"), *config.CONVERSION_RULES)
+        skip_autograph_of_tf_keras()
 
 
 def count_records(patterns: list[str]) -> int:

@@ -207,16 +207,29 @@ def epoch_figures(started: float, ends: list[float], train_images: int, cpu: Cpu
     return figures
 
 
-def component_outputs(output: str, component: str) -> dict[str, str]:
-    """{output key: URI} of `component` in the latest pipeline run under `output`."""
+def component_artifacts(output: str, component: str) -> dict:
+    """{output key: MLMD artifact} of `component` in the latest pipeline run under `output`."""
     from pipeline.config import RunConfig
     from pipeline.summary import latest_run
 
     _, executions = latest_run(os.path.join(output, "metadata.sqlite"), RunConfig().pipeline_name)
     for name, _, outputs in reversed(executions):
         if name == component:
-            return {key: artifact.uri for key, artifact in outputs.items()}
+            return outputs
     raise LookupError(f"no {component} recorded under {output}")
+
+
+def component_outputs(output: str, component: str) -> dict[str, str]:
+    """{output key: URI} of `component` in the latest pipeline run under `output`."""
+    return {key: artifact.uri for key, artifact in component_artifacts(output, component).items()}
+
+
+def example_files(output: str) -> dict[str, str]:
+    """{split: file pattern} of ImportExampleGen's records in the latest pipeline run under `output`."""
+    from pipeline.summary import split_uris
+
+    examples = component_artifacts(output, "ImportExampleGen")["examples"]
+    return {split: os.path.join(folder, "*") for split, folder in split_uris(examples).items()}
 
 
 def directory_bytes(path: str) -> int:

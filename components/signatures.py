@@ -30,14 +30,14 @@ def export(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, ex
     """Writes `model`, with the Transform graph in front of it, as a SavedModel."""
     import tensorflow as tf
 
-    from components.transform import PIXELS_KEY
+    from components.transform import TRANSFORMED_PIXELS
     from data import flowers
 
     model.tft_layer = tf_transform_output.transform_features_layer()  # tracked so it is saved
     names = tf.constant(class_names)
 
     def predict(raw_features: dict) -> dict:
-        pixels = model.tft_layer(raw_features)[PIXELS_KEY]
+        pixels = model.tft_layer(raw_features)[TRANSFORMED_PIXELS]
         probabilities = tf.cast(model(pixels, training=False), tf.float32)
         batch = tf.shape(probabilities)[0]
         return {

@@ -13,7 +13,7 @@ from tfx.utils import io_utils
 import models
 from components import input_cache, resume, signatures
 from components.phases import phases, train
-from components.transform import LABEL_KEY, PIXELS_KEY
+from components.transform import TRANSFORMED_CLASS, TRANSFORMED_PIXELS
 from data import flowers, records
 from models.strategy import choose_strategy, mixed_precision_policy
 
@@ -62,7 +62,7 @@ def make_dataset(patterns: list[str], batch_size: int, training: bool, transform
     def transformed(serialized):
         outputs = transform(tf.io.parse_example(serialized, spec))
         # Whole values 0..255: uint8 holds them exactly, in a quarter of the cache.
-        return tf.cast(outputs[PIXELS_KEY], tf.uint8), outputs[LABEL_KEY]
+        return tf.cast(outputs[TRANSFORMED_PIXELS], tf.uint8), outputs[TRANSFORMED_CLASS]
 
     ds = tf.data.Dataset.from_tensor_slices(files).interleave(
         lambda f: tf.data.TFRecordDataset(f, compression_type=compression),

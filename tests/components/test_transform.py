@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from components.transform import LABEL_KEY, PIXELS_KEY, decode_and_resize, preprocessing_fn
+from components.transform import TRANSFORMED_CLASS, TRANSFORMED_PIXELS, decode_and_resize, preprocessing_fn
 from data import flowers
 
 
@@ -46,9 +46,9 @@ def test_preprocessing_fn_outputs_pixels_and_label(shared_flowers):
         flowers.CLASS_KEY: tf.constant([[r["class"]] for r in batch], tf.int64),
     }
     out = preprocessing_fn(inputs, {"image_size": 96})
-    assert out[LABEL_KEY].numpy().tolist() == [r["class"] for r in batch]
-    assert out[PIXELS_KEY].shape == (3, 96, 96, 3) and out[PIXELS_KEY].dtype == tf.float32
-    for pixels, record in zip(out[PIXELS_KEY].numpy(), batch):
+    assert out[TRANSFORMED_CLASS].numpy().tolist() == [r["class"] for r in batch]
+    assert out[TRANSFORMED_PIXELS].shape == (3, 96, 96, 3) and out[TRANSFORMED_PIXELS].dtype == tf.float32
+    for pixels, record in zip(out[TRANSFORMED_PIXELS].numpy(), batch):
         # Whole values 0..255, so the Trainer's uint8 cache holds them exactly.
         np.testing.assert_array_equal(pixels, np.clip(np.round(pixels), 0, 255))
         expected = tf.image.resize(tf.io.decode_jpeg(record["image"]), [96, 96], antialias=True)

@@ -41,9 +41,8 @@ def eval_config(min_accuracy: float, max_regression: float) -> tfma.EvalConfig:
             tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
         ])],
         # Only the metrics above. TFMA would add the model's compiled ones (accuracy, loss) by default,
-        # loading the Keras model once per metrics combiner to compute them (6 loads, 7.1 s of a
-        # profiled 16.7 s run), for figures nothing reads. Without them the Evaluator of a 20-epoch
-        # convnet run took 6.9 s instead of 11.4 s on 2 cores.
+        # loading the Keras model once per metrics combiner to compute them, for figures nothing
+        # reads: a large part of a small run's Evaluator time.
         options=tfma.Options(include_default_metrics=BoolValue(value=False)),
     )
 

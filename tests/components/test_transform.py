@@ -8,6 +8,7 @@ from PIL import Image
 
 from components.transform import TRANSFORMED_CLASS, TRANSFORMED_PIXELS, decode_and_resize, preprocessing_fn
 from data import flowers
+from tests.records import read_records
 
 
 def _jpeg(width, height, color=(200, 30, 60)) -> bytes:
@@ -28,7 +29,7 @@ def test_decode_and_resize_crops_the_centre_square_of_any_shape():
 
 def test_photo_already_at_the_size_is_kept_exactly(shared_flowers):
     """The resize is skipped at the photo's own size: the same pixels the antialiased resize gives."""
-    jpeg = next(flowers.read_records(str(shared_flowers)))["image"]
+    jpeg = next(read_records(str(shared_flowers)))["image"]
     decoded = tf.io.decode_jpeg(jpeg, channels=3)
     side = int(decoded.shape[0])
     assert decoded.shape[1] == side  # the public set is square
@@ -39,7 +40,7 @@ def test_photo_already_at_the_size_is_kept_exactly(shared_flowers):
 
 
 def test_preprocessing_fn_outputs_pixels_and_label(shared_flowers):
-    records = flowers.read_records(str(shared_flowers))
+    records = read_records(str(shared_flowers))
     batch = [next(records) for _ in range(3)]
     inputs = {
         flowers.IMAGE_KEY: tf.constant([[r["image"]] for r in batch]),

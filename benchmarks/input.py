@@ -35,9 +35,10 @@ from pathlib import Path  # noqa: E402
 # The repo root first on the path, not benchmarks/ (whose pipeline.py would shadow the package).
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from benchmarks import common  # noqa: E402  (first: sets TF_USE_LEGACY_KERAS, quiets TensorFlow)
+
 import tensorflow as tf  # noqa: E402
 
-from benchmarks import common  # noqa: E402
 from components.trainer import make_dataset  # noqa: E402
 from components.transform import preprocessing_fn  # noqa: E402
 from data import flowers, records  # noqa: E402

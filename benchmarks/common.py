@@ -121,12 +121,11 @@ def plain_dataset(files: list[str], image_size: int, batch_size: int, training: 
 
 def plain_keras_setup(stock: bool) -> None:
     """Unless `stock`, spare the plain side the AutoGraph conversion of tf_keras' own functions that
-    the Trainer skips (components/trainer.py:_skip_autograph_of_tf_keras; 13 s of the first fit),
-    so that the comparison measures the pipeline, not that fix."""
+    the Trainer skips, so that the comparison measures the pipeline, not that fix."""
     if not stock:
-        from tensorflow.python.autograph.core import config
+        from components.trainer import skip_autograph_of_tf_keras
 
-        config.CONVERSION_RULES = (config.DoNotConvert("tf_keras"), *config.CONVERSION_RULES)
+        skip_autograph_of_tf_keras()
 
 
 def count_records(patterns: list[str]) -> int:
@@ -208,16 +207,29 @@ def epoch_figures(started: float, ends: list[float], train_images: int, cpu: Cpu
     return figures
 
 
-def component_outputs(output: str, component: str) -> dict[str, str]:
-    """{output key: URI} of `component` in the latest pipeline run under `output`."""
+def component_artifacts(output: str, component: str) -> dict:
+    """{output key: MLMD artifact} of `component` in the latest pipeline run under `output`."""
     from pipeline.config import RunConfig
     from pipeline.summary import latest_run
 
     _, executions = latest_run(os.path.join(output, "metadata.sqlite"), RunConfig().pipeline_name)
     for name, _, outputs in reversed(executions):
         if name == component:
-            return {key: artifact.uri for key, artifact in outputs.items()}
+            return outputs
     raise LookupError(f"no {component} recorded under {output}")
+
+
+def component_outputs(output: str, component: str) -> dict[str, str]:
+    """{output key: URI} of `component` in the latest pipeline run under `output`."""
+    return {key: artifact.uri for key, artifact in component_artifacts(output, component).items()}
+
+
+def example_files(output: str) -> dict[str, str]:
+    """{split: file pattern} of ImportExampleGen's records in the latest pipeline run under `output`."""
+    from pipeline.summary import split_uris
+
+    examples = component_artifacts(output, "ImportExampleGen")["examples"]
+    return {split: os.path.join(folder, "*") for split, folder in split_uris(examples).items()}
 
 
 def directory_bytes(path: str) -> int:

@@ -1,10 +1,10 @@
 """Validation cuts of the training photos, for choosing a model's settings without the eval split.
 
-The pool is the photos of ../shared/flowers that no eval split of the pipeline holds: not the
-4:1 layout's eval bucket (ImportExampleGen's bucket: SHA-256 of the record modulo 5, bucket 4) nor
-buckets 7-9 of 10 (the validation and eval buckets of a 7:1:2 layout, in either order). That leaves 6 buckets of
-10, about 1,760 photos. A cut keeps 1 pool photo in 5 (a hash of the record salted with the cut's
-seed) for validation and trains on the rest: different seeds, different cuts.
+The pool is the pipeline's train split of ../shared/flowers (2,020 of the 2,932 photos).
+ImportExampleGen puts a record in hash bucket SHA-256 mod 10 of its tf.Example re-serialized
+deterministically (not of the file's bytes) and splits 7:1:2 (pipeline.config.RunConfig's buckets):
+buckets 0-6 train, 7 validation, 8-9 eval. A cut keeps 1 pool photo in 5 (a hash of the record
+salted with the cut's seed) for validation and trains on the rest: different seeds, different cuts.
 """
 from __future__ import annotations
 
@@ -16,17 +16,18 @@ import tensorflow as tf
 from benchmarks import common
 from data import flowers
 
-EVAL_BUCKETS = ((5, (4,)), (10, (7, 8, 9)))  # (buckets, the held-out ones) per split layout
 VALIDATION_SHARE = 5  # one pool photo in 5 validates
 
 
 def pool() -> tuple[list[bytes], np.ndarray]:
     """(serialized records, class indices) of the pool, in file order."""
+    first, end, buckets = common.split_buckets(flowers.TRAIN_SPLIT)
     files = flowers.list_record_files(str(common.DATA))
     records, labels = [], []
     for record in tf.data.TFRecordDataset(files).as_numpy_iterator():
-        digest = int(hashlib.sha256(record).hexdigest(), 16)  # as ImportExampleGen hashes a record
-        if any(digest % buckets in held for buckets, held in EVAL_BUCKETS):
+        key = tf.train.Example.FromString(record).SerializeToString(deterministic=True)  # ImportExampleGen's key
+        digest = int(hashlib.sha256(key).hexdigest(), 16)
+        if not first <= digest % buckets < end:
             continue
         records.append(record)
         labels.append(int(tf.io.parse_single_example(record, common.RAW_SPEC)[flowers.CLASS_KEY]))

@@ -35,12 +35,13 @@ from pathlib import Path  # noqa: E402
 # The repo root first on the path, not benchmarks/ (whose pipeline.py would shadow the package).
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from benchmarks import common  # noqa: E402  (first: sets TF_USE_LEGACY_KERAS, quiets TensorFlow)
+
 import tensorflow as tf  # noqa: E402
 
-from benchmarks import common  # noqa: E402
 from components.trainer import make_dataset  # noqa: E402
 from components.transform import preprocessing_fn  # noqa: E402
-from data import flowers  # noqa: E402
+from data import flowers, records  # noqa: E402
 
 
 def trainer_passes(files: list[str], args, training: bool, cache: str) -> tuple[tuple[int, float], ...]:
@@ -55,8 +56,9 @@ def trainer_passes(files: list[str], args, training: bool, cache: str) -> tuple[
 
 def read_and_parse(files: list[str], batch_size: int) -> tf.data.Dataset:
     """Only the first stage of make_dataset: read (inflate GZIP) and parse, nothing decoded."""
+    compression = records.compression(files[0])
     ds = tf.data.Dataset.from_tensor_slices(files).interleave(
-        lambda f: tf.data.TFRecordDataset(f, compression_type="GZIP"), num_parallel_calls=common.AUTOTUNE)
+        lambda f: tf.data.TFRecordDataset(f, compression_type=compression), num_parallel_calls=common.AUTOTUNE)
     ds = ds.map(lambda s: tf.io.parse_single_example(s, common.RAW_SPEC), num_parallel_calls=common.AUTOTUNE)
     return ds.map(lambda f: (f[flowers.IMAGE_KEY], f[flowers.CLASS_KEY])).batch(batch_size)
 
@@ -91,7 +93,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-input-") as tmp:
         files, count = common.copy_records(flowers.list_record_files(args.data), tmp, args.shards, args.limit,
-                                           compression="GZIP")
+                                           compression=records.GZIP)
         size = sum(os.path.getsize(f) for f in files)
         rounds = []
         for round_ in range(args.repeats):

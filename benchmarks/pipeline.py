@@ -75,7 +75,7 @@ def per_image_bytes(output: str) -> tuple[float, int]:
     """(bytes/image of ImportExampleGen's GZIP records, images) of the run under `output`: the only
     copy of the data the pipeline writes (Transform exports its graph, not transformed examples)."""
     raw = common.component_outputs(output, "ImportExampleGen")["examples"]
-    images = common.count_records([os.path.join(raw, "Split-*", "*")])
+    images = common.count_records(list(common.example_files(output).values()))
     return common.directory_bytes(raw) / images, images
 
 

@@ -72,6 +72,7 @@ def write_copies(records: list[bytes], copies: int, out_dir: str) -> None:
 
 
 def measure_size(args, records: list[bytes], scale: int, tmp: str) -> dict:
+    from data import flowers
     from pipeline.config import RunConfig, TrainConfig
 
     data, output = os.path.join(tmp, f"data-{scale}x"), os.path.join(tmp, f"run-{scale}x")
@@ -83,14 +84,14 @@ def measure_size(args, records: list[bytes], scale: int, tmp: str) -> dict:
          "--image-size", str(args.image_size), "--cache", args.cache, "--min-accuracy", "0", "--json"], log), log)
     seconds = {c["name"]: c["seconds"] for c in common.last_json_line(log)["components"]}
 
-    examples = common.component_outputs(output, "ImportExampleGen")["examples"]
-    train_images = common.count_records([os.path.join(examples, "Split-train", "*")])
+    example_files = common.example_files(output)
+    train_images = common.count_records([example_files[flowers.TRAIN_SPLIT]])
     config = RunConfig(train=TrainConfig(model=args.model, image_size=args.image_size, epochs=args.trainer_epochs,
                                          cache=args.cache))
     work = os.path.join(tmp, f"trainer-{scale}x")
     os.makedirs(work)
     spec = {"transform_graph": common.component_outputs(output, "Transform")["transform_graph"],
-            "examples": examples, "trainer_config": config.trainer_config(), "train_images": train_images,
+            "example_files": example_files, "trainer_config": config.trainer_config(), "train_images": train_images,
             "work": work}
     log = os.path.join(tmp, f"trainer-{scale}x.log")
     print(f"{scale}×: the Trainer alone, {args.trainer_epochs} epochs (log {log}) ...", file=sys.stderr, flush=True)

@@ -44,20 +44,16 @@ from benchmarks import common  # noqa: E402
 from data import flowers  # noqa: E402
 
 
-def split_pattern(uri: str, split: str) -> str:
-    return os.path.join(uri, f"Split-{split}", "*")
-
-
 def pipeline_side(spec: dict) -> dict:
     """components.trainer.run_fn, as the Trainer calls it, over the run's examples and transform graph."""
     from tfx import v1 as tfx
 
     from components import trainer
 
-    examples = spec["examples"]
+    files = spec["example_files"]
     fn_args = tfx.components.FnArgs(
-        working_dir=spec["work"], train_files=[split_pattern(examples, flowers.TRAIN_SPLIT)],
-        eval_files=[split_pattern(examples, flowers.VALIDATION_SPLIT)], schema_path=spec["schema"],
+        working_dir=spec["work"], train_files=[files[flowers.TRAIN_SPLIT]],
+        eval_files=[files[flowers.VALIDATION_SPLIT]], schema_path=spec["schema"],
         transform_graph_path=spec["transform_graph"],
         transform_output=spec["transform_graph"], serving_model_dir=os.path.join(spec["work"], "serving"),
         model_run_dir=os.path.join(spec["work"], "model_run"), custom_config=spec["trainer_config"])
@@ -78,10 +74,9 @@ def plain_side(spec: dict) -> dict:
     hp, size = spec["hyperparameters"], spec["trainer_config"]["image_size"]
     started, cpu = time.time(), common.CpuClock()
     common.plain_keras_setup(spec["stock_keras"])
-    train = common.plain_dataset([f for f in tf.io.gfile.glob(split_pattern(spec["examples"], "train"))],
-                                 size, hp["batch_size"], training=True)
-    validation = common.plain_dataset(tf.io.gfile.glob(split_pattern(spec["examples"], flowers.VALIDATION_SPLIT)),
-                                      size, hp["batch_size"])
+    files = spec["example_files"]
+    train = common.plain_dataset(tf.io.gfile.glob(files[flowers.TRAIN_SPLIT]), size, hp["batch_size"], training=True)
+    validation = common.plain_dataset(tf.io.gfile.glob(files[flowers.VALIDATION_SPLIT]), size, hp["batch_size"])
     model = models.build(hp["model"], size, spec["classes"], weights=hp["weights"])
     model.compile(optimizer=tf.keras.optimizers.Adam(hp["learning_rate"]),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -138,16 +133,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-trainer-") as tmp:
         output = prepare(args, tmp)
         transform = common.component_outputs(output, "Transform")
-        examples = common.component_outputs(output, "ImportExampleGen")["examples"]
+        example_files = common.example_files(output)
         schema = io_utils.get_only_uri_in_dir(common.component_outputs(output, "CuratedSchemaGen")["schema"])
         # The run's own image size: its transform graph is fixed to it.
         config = RunConfig(train=TrainConfig(model=args.model, image_size=args.image_size, epochs=args.epochs,
                                              cache=args.cache))
-        spec = {"transform_graph": transform["transform_graph"], "examples": examples, "schema": schema,
+        spec = {"transform_graph": transform["transform_graph"], "example_files": example_files, "schema": schema,
                 "classes": len(flowers.class_names(io_utils.SchemaReader().read(schema))),
                 "trainer_config": config.trainer_config(), "stock_keras": args.stock_keras,
                 "hyperparameters": resolve_hyperparameters(config.trainer_config()),
-                "train_images": common.count_records([split_pattern(examples, "train")])}
+                "train_images": common.count_records([example_files[flowers.TRAIN_SPLIT]])}
         results: dict[str, list[dict]] = {"pipeline": [], "plain": []}
         for round_ in range(args.repeats):
             for side in ("pipeline", "plain"):

@@ -38,11 +38,11 @@ def describe(anomalies: anomalies_pb2.Anomalies, split: str) -> "tuple[list[str]
     return fatal, warnings
 
 
-def check_anomalies(anomalies_uri: str, split_names: "list[str]") -> "list[str]":
-    """Raises DataAnomaliesError naming each fatal anomaly; returns the warnings."""
+def check_anomalies(anomalies: tfx.types.standard_artifacts.ExampleAnomalies) -> "list[str]":
+    """Raises DataAnomaliesError naming each fatal anomaly of any split; returns the warnings."""
     fatal, warnings = [], []
-    for split in split_names:
-        path = os.path.join(anomalies_uri, f"Split-{split}", "SchemaDiff.pb")
+    for split in artifact_utils.decode_split_names(anomalies.split_names):
+        path = os.path.join(artifact_utils.get_split_uri([anomalies], split), "SchemaDiff.pb")
         found = anomalies_pb2.Anomalies.FromString(io_utils.read_bytes_file(path))
         split_fatal, split_warnings = describe(found, split)
         fatal += split_fatal
@@ -58,4 +58,4 @@ def check_anomalies(anomalies_uri: str, split_names: "list[str]") -> "list[str]"
 
 @tfx.dsl.components.component
 def AnomaliesGate(anomalies: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.ExampleAnomalies]):
-    check_anomalies(anomalies.uri, artifact_utils.decode_split_names(anomalies.split_names))
+    check_anomalies(anomalies)

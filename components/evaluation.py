@@ -10,7 +10,7 @@ from tfx.dsl.components.base import executor_spec
 from tfx.types import standard_component_specs
 
 from components.baseline import has_model
-from components.signatures import SERVING_EXAMPLES
+from components.signatures import PROBABILITIES, SERVING_EXAMPLES
 from data import flowers
 
 ACCURACY = "sparse_categorical_accuracy"
@@ -33,7 +33,7 @@ def eval_config(min_accuracy: float, max_regression: float) -> tfma.EvalConfig:
     overall_only = tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=accuracy_threshold)
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(signature_name=SERVING_EXAMPLES, label_key=flowers.CLASS_KEY,
-                                    prediction_key="probabilities")],
+                                    prediction_key=PROBABILITIES)],
         slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[flowers.LABEL_KEY])],
         metrics_specs=[tfma.MetricsSpec(metrics=[
             tfma.MetricConfig(class_name="SparseCategoricalAccuracy", per_slice_thresholds=[overall_only]),
@@ -41,9 +41,8 @@ def eval_config(min_accuracy: float, max_regression: float) -> tfma.EvalConfig:
             tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
         ])],
         # Only the metrics above. TFMA would add the model's compiled ones (accuracy, loss) by default,
-        # loading the Keras model once per metrics combiner to compute them (6 loads, 7.1 s of a
-        # profiled 16.7 s run), for figures nothing reads. Without them the Evaluator of a 20-epoch
-        # convnet run took 6.9 s instead of 11.4 s on 2 cores.
+        # loading the Keras model once per metrics combiner to compute them, for figures nothing
+        # reads: a large part of a small run's Evaluator time.
         options=tfma.Options(include_default_metrics=BoolValue(value=False)),
     )
 

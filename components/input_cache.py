@@ -1,7 +1,7 @@
 """Where the Trainer keeps each split's decoded pixels between epochs: memory, a local file, or nowhere.
 
 Decoded, a photo is size² × 3 bytes (108 KiB at 192 px): the 2,932 flower photos fit in memory
-anywhere, a collection of 100,000 needs 10.8 GB. `choose` ("auto") keeps a split in memory when it
+anywhere, a collection of 100,000 needs 11 GB. `choose` ("auto") keeps a split in memory when it
 fits a budget (half the memory available when the Trainer starts, within a container's limit), else
 in a tf.data cache file in a temporary local folder (TMPDIR decides where; removed with the dataset)
 when the disk has room, else decodes it again every epoch ("none"). `--cache` forces one choice.
@@ -43,10 +43,12 @@ def estimate_records(patterns: list[str]) -> int:
 
     import tensorflow as tf
 
+    from data import records
+
     files = sorted(f for pattern in patterns for f in tf.io.gfile.glob(pattern))
     if not files:
         return 0
-    compression = "GZIP" if files[0].endswith(".gz") else ""
+    compression = records.compression(files[0])
     sampled = files[:SAMPLE_FILES]
     per_file = SAMPLE_RECORDS // len(sampled)
     sample, complete = [], len(files) == len(sampled)

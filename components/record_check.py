@@ -7,10 +7,10 @@ disagrees with its `label` (the model would learn the wrong name for a flower; t
 order, are the schema's). Each bad record is named by split, position, label and cause.
 
 A Beam job on the run's runner, so it grows with the data: one element per file of ExampleGen's
-output, the records spread across workers, each image decoded once more (about 2,000 images/s a
-core). What TFDV judges from StatisticsGen's statistics and the schema is AnomaliesGate's part:
-out-of-range classes, unknown labels, missing features, and the image byte size when the schema's
-`image_domain` sets `max_image_byte_size`.
+output, the records spread across workers, each image decoded once more. What TFDV judges from
+StatisticsGen's statistics and the schema is AnomaliesGate's part: out-of-range classes, unknown
+labels, missing features, and the image byte size when the schema's `image_domain` sets
+`max_image_byte_size`.
 """
 import json
 import os

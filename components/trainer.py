@@ -13,7 +13,7 @@ from tfx.utils import io_utils
 import models
 from components import input_cache, resume, signatures
 from components.phases import phases, train
-from components.transform import LABEL_KEY, PIXELS_KEY
+from components.transform import TRANSFORMED_CLASS, TRANSFORMED_PIXELS
 from data import flowers, records
 from models.strategy import choose_strategy, mixed_precision_policy
 
@@ -62,7 +62,7 @@ def make_dataset(patterns: list[str], batch_size: int, training: bool, transform
     def transformed(serialized):
         outputs = transform(tf.io.parse_example(serialized, spec))
         # Whole values 0..255: uint8 holds them exactly, in a quarter of the cache.
-        return tf.cast(outputs[PIXELS_KEY], tf.uint8), outputs[LABEL_KEY]
+        return tf.cast(outputs[TRANSFORMED_PIXELS], tf.uint8), outputs[TRANSFORMED_CLASS]
 
     ds = tf.data.Dataset.from_tensor_slices(files).interleave(
         lambda f: tf.data.TFRecordDataset(f, compression_type=compression),
@@ -90,24 +90,24 @@ def resolve_hyperparameters(config: dict) -> dict:
     return resolved
 
 
-def _skip_autograph_of_tf_keras() -> None:
+def skip_autograph_of_tf_keras() -> None:
     """TensorFlow exempts `keras` from AutoGraph conversion but not its twin `tf_keras`, whose
-    ~360 functions it then converts at the first fit: 13 s measured here, for nothing."""
-    from tensorflow.python.autograph.core import config  # private, hence the guard below
-
-    rule = config.DoNotConvert("tf_keras")
-    if not any(str(r) == str(rule) for r in config.CONVERSION_RULES):
-        config.CONVERSION_RULES = (rule, *config.CONVERSION_RULES)
+    hundreds of functions it then converts at the first fit, for nothing (benchmarks/trainer.py
+    --stock-keras leaves it out, to measure it)."""
+    try:
+        from tensorflow.python.autograph.core import config  # private
+        rules, rule = config.CONVERSION_RULES, config.DoNotConvert("tf_keras")
+    except (ImportError, AttributeError):  # a speed-up only; TensorFlow moved its internals
+        return
+    if not any(str(r) == str(rule) for r in rules):
+        config.CONVERSION_RULES = (rule, *rules)
 
 
 def run_fn(fn_args) -> None:
     """TFX Trainer entry point. `fn_args.custom_config` is pipeline.config.TrainConfig as a dict, plus
     `backup_root` (where interrupted fits wait to be resumed; pipeline.config.RunConfig.trainer_config)."""
     config = dict(fn_args.custom_config or {})
-    try:
-        _skip_autograph_of_tf_keras()
-    except (ImportError, AttributeError):  # a speed-up only; TensorFlow moved its internals
-        pass
+    skip_autograph_of_tf_keras()
     hp = resolve_hyperparameters(config)
     run_phases = phases(hp, config)
     if hp.get("seed") is not None:

@@ -167,28 +167,3 @@ def convert(src_dir: str, out_dir: str, size: int = 192, shards: int = 16, worke
             print(f"  {path} ({reason})", file=sys.stderr)
     return {"files": [files[k] for k in sorted(files)], "counts": counts, "total": sum(counts.values()),
             "skipped": skipped, "class_names": list(class_names), "labels_file": labels_path}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m data.convert SRC_DIR OUT_DIR [--size 192] [--shards 16] [--workers N]` (the project
-    CLI offers the same as `flowers data convert`)."""
-    import argparse
-
-    p = argparse.ArgumentParser(prog="python -m data.convert", description=__doc__.split("\n")[0])
-    p.add_argument("src_dir")
-    p.add_argument("out_dir")
-    p.add_argument("--size", type=int, default=192)
-    p.add_argument("--shards", type=int, default=16)
-    p.add_argument("--workers", type=int, default=None)
-    a = p.parse_args(argv)
-    try:
-        s = convert(a.src_dir, a.out_dir, size=a.size, shards=a.shards, workers=a.workers)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(f"wrote {s['total']} images to {len(s['files'])} files in {a.out_dir}: {s['counts']}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

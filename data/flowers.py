@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Iterator, Sequence
+from typing import Sequence
 
 CLASS_NAMES: tuple[str, ...] = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
 
@@ -183,17 +183,6 @@ def span_width(path: str, warn=None) -> int:
 def span_pattern(width: int = 0) -> str:
     """The span folder as ImportExampleGen's {SPAN} spec: span-{SPAN}, or span-{SPAN:2} for span-01/."""
     return SPAN_FOLDER.replace("{SPAN}", f"{{SPAN:{width}}}") if width else SPAN_FOLDER
-
-
-def read_records(path: str) -> Iterator[dict]:
-    """Every record under a directory or glob, decoded with `decode_example`."""
-    import tensorflow as tf
-
-    files = list_record_files(path)
-    if not files:
-        raise FileNotFoundError(f"no TFRecord files match {path!r} (pattern {split_location(path)[1]})")
-    for serialized in tf.data.TFRecordDataset(files).as_numpy_iterator():
-        yield decode_example(serialized)
 
 
 def default_data_dir() -> str:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
@@ -413,25 +412,3 @@ def write_synth(out_dir: str, per_class: int = 60, seed: int = 0, size: int = 19
         files.append(path)
     return {"files": files, "counts": counts, "total": sum(counts.values()),
             "class_names": list(CLASS_NAMES), "size": size, "seed": seed}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m data.synth OUT_DIR [--per-class N] [--seed S] [--size Z] [--shards K]` (the project
-    CLI offers the same as `flowers data synth`)."""
-    import argparse
-
-    p = argparse.ArgumentParser(prog="python -m data.synth", description=__doc__.split("\n")[0])
-    p.add_argument("out_dir")
-    p.add_argument("--per-class", type=int, default=60)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--size", type=int, default=192)
-    p.add_argument("--shards", type=int, default=4)
-    a = p.parse_args(argv)
-    summary = write_synth(a.out_dir, per_class=a.per_class, seed=a.seed, size=a.size, shards=a.shards)
-    print(f"wrote {summary['total']} images to {len(summary['files'])} files in {a.out_dir}: {summary['counts']}",
-          file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -87,7 +87,7 @@ def zoom_crop(images: tf.Tensor, side: tf.Tensor, corner: tf.Tensor) -> tf.Tenso
 def scale_saturation(images: tf.Tensor, factor: tf.Tensor) -> tf.Tensor:
     """Every pixel of image i moved away from its grey (luma) by `factor[i]`: 0 is greyscale, 1 the
     image itself; clipped to 0..255. One 3×3 colour matrix per image, factor·I + (1 − factor)·[luma
-    weights in every row]: on CPU 1.7× as fast as the same sum written out per pixel."""
+    weights in every row]: on CPU faster than the same sum written out per pixel."""
     factor = factor[:, None, None]
     colour = factor * tf.eye(3) + (1.0 - factor) * tf.ones([3, 1]) * tf.constant([LUMA])  # [N, out, in]
     shape = tf.shape(images)

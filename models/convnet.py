@@ -12,8 +12,7 @@ def build(image_size: int, num_classes: int, weights: str | None = None) -> tf.k
     inputs = image_input(image_size)
     x = layers.Rescaling(1.0 / 255)(inputs)
     # A 4x4/stride-4 "patchify" stem then pooling cut the resolution 8x before any wider
-    # layer: measured on 2 CPU cores, the full-resolution layers cost more than all the
-    # rest together (a 3x3/stride-2 stem alone capped training near 100 images/s).
+    # layer: on CPU, full-resolution layers cost more than all the rest together.
     x = conv_bn_relu(x, 24, 4, strides=4)
     x = layers.MaxPooling2D()(x)
     x = conv_bn_relu(x, 48, 3)

@@ -26,7 +26,7 @@ def build(image_size: int, num_classes: int, weights: str | None = None) -> tf.k
     inputs = image_input(image_size)
     x = layers.Rescaling(1.0 / 255)(inputs)
     # Strided stem + pooling as in the SqueezeNet paper (the codelab, built for TPUs, ran
-    # its first fire module at full resolution: measured ~3 images/s training on 2 CPU cores).
+    # its first fire module at full resolution, far too slow to train on CPU).
     x = conv_bn_relu(x, 32, 3, strides=2)
     x = layers.MaxPooling2D()(x)
     # (squeeze, expand) per fire module; a max-pooling halves the resolution between groups.

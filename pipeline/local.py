@@ -27,12 +27,11 @@ def paths(config: RunConfig) -> dict[str, str]:
     }
 
 
-# Beam runs in-process up to this much input, on a worker process per core above. Measured with
-# benchmarks/pipeline.py --beam on 2 cores, 1,000 and 2,932 photos (25 and 75 MB): in-process halves
-# the time of every Beam component (ImportExampleGen, StatisticsGen, Transform, Evaluator; 40 s
-# against 77 s for all components on 1,000 photos) and the peak memory of the run (1.2 against
-# 1.8-2.6 GB): starting workers, and moving every record across process boundaries, cost more than
-# the parallel work saves. Where workers start to pay off was not measured; 1 GiB is a guess.
+# Beam runs in-process up to this much input, on a worker process per core above. On the flower
+# photos (benchmarks/pipeline.py --beam compares the two on 2 cores), in-process is faster for
+# every Beam component and the run's peak memory is lower: starting workers, and moving every
+# record across process boundaries, cost more than the parallel work saves. Where workers start
+# to pay off is not measured; 1 GiB is a guess.
 IN_PROCESS_MAX_BYTES = 1 << 30
 
 

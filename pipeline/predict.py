@@ -4,9 +4,8 @@ from __future__ import annotations
 import glob
 import os
 
+from components.signatures import CLASS_NAMES, IMAGE_BYTES, PROBABILITIES, SERVING_IMAGES
 from pipeline.summary import latest_pushed_model
-
-IMAGE_BYTES = "image_bytes"  # the input of serving_default (components/signatures.py, serve_images)
 
 
 def expand(patterns: list[str]) -> list[str]:
@@ -36,7 +35,7 @@ def find_model(model_dir: str | None, serving_root: str) -> str:
 
 
 def check_model(path: str) -> None:
-    """Reads only PATH/saved_model.pb: a flowers model's serving_default takes a batch of image bytes."""
+    """Reads only PATH/saved_model.pb: a flowers model's SERVING_IMAGES signature takes a batch of image bytes."""
     from google.protobuf.message import DecodeError
     from tensorflow.core.framework import types_pb2
     from tensorflow.core.protobuf import saved_model_pb2
@@ -47,11 +46,11 @@ def check_model(path: str) -> None:
             model = saved_model_pb2.SavedModel.FromString(f.read())
     except (OSError, DecodeError) as error:
         raise NotAModelError(f"cannot read {graph}: {getattr(error, 'strerror', None) or error}") from None
-    signature = next((g.signature_def["serving_default"] for g in model.meta_graphs
-                      if "serving_default" in g.signature_def), None)
+    signature = next((g.signature_def[SERVING_IMAGES] for g in model.meta_graphs
+                      if SERVING_IMAGES in g.signature_def), None)
     image = signature.inputs.get(IMAGE_BYTES) if signature else None
-    if image is None or image.dtype != types_pb2.DT_STRING or {"probabilities", "class_names"} - set(signature.outputs):
-        raise NotAModelError(f"{path} is not a flowers model (no serving_default taking image bytes as "
+    if image is None or image.dtype != types_pb2.DT_STRING or {PROBABILITIES, CLASS_NAMES} - set(signature.outputs):
+        raise NotAModelError(f"{path} is not a flowers model (no {SERVING_IMAGES} taking image bytes as "
                              f"{IMAGE_BYTES!r} and returning probabilities and class names)")
 
 
@@ -59,7 +58,7 @@ def predict(model_dir: str, paths: list[str], top_k: int = 3) -> list[dict]:
     """One result per path: {"path", "top": [(label, probability), ...]} or {"path", "error"}."""
     import tensorflow as tf
 
-    serve = tf.saved_model.load(model_dir).signatures["serving_default"]
+    serve = tf.saved_model.load(model_dir).signatures[SERVING_IMAGES]
     results = []
     for path in paths:
         try:
@@ -69,8 +68,8 @@ def predict(model_dir: str, paths: list[str], top_k: int = 3) -> list[dict]:
             reason = error.strerror if isinstance(error, OSError) else "not a decodable image"
             results.append({"path": path, "error": reason})
             continue
-        probabilities = out["probabilities"].numpy()[0]
-        names = [n.decode() for n in out["class_names"].numpy()[0]]
+        probabilities = out[PROBABILITIES].numpy()[0]
+        names = [n.decode() for n in out[CLASS_NAMES].numpy()[0]]
         order = probabilities.argsort()[::-1][:top_k]
         results.append({"path": path, "top": [(names[i], float(probabilities[i])) for i in order]})
     return results

@@ -16,11 +16,13 @@ import numpy as np
 from ml_metadata.proto import metadata_store_pb2
 
 from components.schema import CLASS_NAMES_FROM
+from components.signatures import IMAGE_BYTES, LABEL, PROBABILITIES, SERVING_IMAGES
 from data import flowers, records
 from pipeline import summary as run_summary
 
 GRID_IMAGES = 24
 # Output key → the components that produce it (the baseline resolver also outputs a `model`).
+_SPLIT_OUTPUTS = ("examples", "statistics", "anomalies")  # folders per split
 _PRODUCERS = {"examples": ("ImportExampleGen",), "statistics": ("StatisticsGen",),
               "schema": ("CuratedSchemaGen", "SchemaGen"), "anomalies": ("ExampleValidator",),
               "transform_graph": ("Transform",), "model": ("Trainer",), "model_run": ("Trainer",),
@@ -50,8 +52,10 @@ def write_report(output: str, report_dir: str | None = None, pipeline_name: str 
     props = {name: {k: v.string_value or v.int_value for k, v in e.custom_properties.items()}
              for name, e, _ in executions}
     # Only published artifacts: a component that failed leaves its outputs PENDING, with no files.
-    artifacts = {key: outputs[name][key].uri for key, names in _PRODUCERS.items() for name in names
+    published = {key: outputs[name][key] for key, names in _PRODUCERS.items() for name in names
                  if key in outputs.get(name, {}) and outputs[name][key].state == metadata_store_pb2.Artifact.LIVE}
+    artifacts = {key: artifact.uri for key, artifact in published.items()}
+    splits = {key: run_summary.split_uris(published[key]) for key in _SPLIT_OUTPUTS if key in published}
     class_names = flowers.class_names(_schema(artifacts["schema"])) if "schema" in artifacts else []
     curated = outputs.get("CuratedSchemaGen", {}).get("schema")
     class_source = curated.custom_properties[CLASS_NAMES_FROM].string_value if curated else None
@@ -62,8 +66,8 @@ def write_report(output: str, report_dir: str | None = None, pipeline_name: str 
 
     sections = [("Training", _training(artifacts, png)),
                 ("Evaluation", _evaluation(artifacts, class_names, png)),
-                ("Eval images", _eval_images(artifacts, grid_images, png)),
-                ("Data", _data(artifacts, png)),
+                ("Eval images", _eval_images(artifacts, splits, grid_images, png)),
+                ("Data", _data(splits, artifacts, png)),
                 ("Lineage", _lineage(summary, props, artifacts, class_source))]
     page = _page(summary, sections)
     path = os.path.join(report_dir, "index.html")
@@ -187,28 +191,29 @@ def _evaluation(artifacts: dict, class_names: list[str], png) -> str:
 
 # --- Eval images ---------------------------------------------------------------------------------
 
-def predict_eval_images(examples_uri: str, model_dir: str, count: int) -> list[dict]:
-    """The first `count` eval records, fed as JPEG bytes to the model's serving_default signature."""
+def predict_eval_images(eval_dir: str, model_dir: str, count: int) -> list[dict]:
+    """The first `count` records of the eval split's folder, fed as JPEG bytes to the model's
+    SERVING_IMAGES signature."""
     import tensorflow as tf
 
-    files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{flowers.EVAL_SPLIT}", "*")))
+    files = sorted(tf.io.gfile.glob(os.path.join(eval_dir, "*")))
     compression = records.compression(files[0])
     examples = [flowers.decode_example(s) for s in
                 tf.data.TFRecordDataset(files, compression_type=compression).take(count).as_numpy_iterator()]
-    serve = tf.saved_model.load(model_dir).signatures["serving_default"]
-    out = serve(image_bytes=tf.constant([r[flowers.IMAGE_KEY] for r in examples]))
+    serve = tf.saved_model.load(model_dir).signatures[SERVING_IMAGES]
+    out = serve(**{IMAGE_BYTES: tf.constant([r[flowers.IMAGE_KEY] for r in examples])})
     return [{"image": r[flowers.IMAGE_KEY], "true": r[flowers.LABEL_KEY], "predicted": label.decode(),
              "probability": float(p.max())}
-            for r, label, p in zip(examples, out["label"].numpy(), out["probabilities"].numpy())]
+            for r, label, p in zip(examples, out[LABEL].numpy(), out[PROBABILITIES].numpy())]
 
 
-def _eval_images(artifacts: dict, count: int, png) -> str:
-    if "model" not in artifacts or "examples" not in artifacts:
+def _eval_images(artifacts: dict, splits: dict, count: int, png) -> str:
+    if "model" not in artifacts or "examples" not in splits:
         return "<p>No trained model.</p>"
     from PIL import Image
     from tfx.utils import path_utils
 
-    predictions = predict_eval_images(artifacts["examples"], path_utils.serving_model_path(artifacts["model"]), count)
+    predictions = predict_eval_images(splits["examples"][flowers.EVAL_SPLIT], path_utils.serving_model_path(artifacts["model"]), count)
     cols = 6
     figure, axes = _figure(12, 2.3 * -(-len(predictions) // cols), rows=-(-len(predictions) // cols), cols=cols)
     for ax in axes.flat:
@@ -226,15 +231,11 @@ def _eval_images(artifacts: dict, count: int, png) -> str:
     mistakes = sum(p["predicted"] != p["true"] for p in predictions)
     return (png("eval_images.png", figure) +
             f"<p>The first {len(predictions)} eval records, classified by the trained model's "
-            f"<code>serving_default</code> signature from their JPEG bytes: predicted class and probability; "
+            f"<code>{SERVING_IMAGES}</code> signature from their JPEG bytes: predicted class and probability; "
             f"{mistakes} mistakes, framed in red with the true class.</p>")
 
 
 # --- Data (TFDV) ---------------------------------------------------------------------------------
-
-def _split_dirs(uri: str) -> list[tuple[str, str]]:
-    return [(d[len("Split-"):], os.path.join(uri, d)) for d in sorted(os.listdir(uri)) if d.startswith("Split-")]
-
 
 def _statistics_rows(stats) -> list[list]:
     rows = []
@@ -261,16 +262,16 @@ def _class_counts(stats) -> dict:
     return {}
 
 
-def _data(artifacts: dict, png) -> str:
+def _data(splits: dict, artifacts: dict, png) -> str:
     import tensorflow_data_validation as tfdv
     from tensorflow_data_validation.utils import display_util
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 
     parts = []
-    if "statistics" in artifacts:
-        splits = {split: tfdv.load_stats_binary(os.path.join(d, "FeatureStats.pb"))
-                  for split, d in _split_dirs(artifacts["statistics"])}
-        counts = {split: _class_counts(stats) for split, stats in splits.items()}
+    if "statistics" in splits:
+        statistics = {split: tfdv.load_stats_binary(os.path.join(d, "FeatureStats.pb"))
+                      for split, d in splits["statistics"].items()}
+        counts = {split: _class_counts(stats) for split, stats in statistics.items()}
         names = sorted({name for c in counts.values() for name in c})
         figure, axes = _figure(7, 3)
         width = 0.8 / max(len(counts), 1)
@@ -283,13 +284,13 @@ def _data(artifacts: dict, png) -> str:
         parts.append("<h3>Statistics (TFDV, StatisticsGen)</h3><p>TFDV's interactive Facets view loads its code "
                      "from the internet, so this offline page shows the same statistics as tables.</p>" +
                      png("classes.png", figure))
-        for split, stats in splits.items():
+        for split, stats in statistics.items():
             parts.append(f"<h4>{html.escape(split)}: {stats.datasets[0].num_examples} records</h4>" +
                          _table(["feature", "type", "present", "missing", "values per record", "summary"],
                                 _statistics_rows(stats), numeric=(2, 3)))
-    if "anomalies" in artifacts:
+    if "anomalies" in splits:
         parts.append("<h3>Anomalies (TFDV, ExampleValidator)</h3>")
-        for split, d in _split_dirs(artifacts["anomalies"]):
+        for split, d in splits["anomalies"].items():
             with open(os.path.join(d, "SchemaDiff.pb"), "rb") as f:
                 frame = display_util.get_anomalies_dataframe(anomalies_pb2.Anomalies.FromString(f.read()))
             parts.append(f"<h4>{html.escape(split)}</h4>" +

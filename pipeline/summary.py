@@ -6,7 +6,6 @@ from typing import Optional
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
-ACCURACY = "sparse_categorical_accuracy"
 FAILURE = "flowers_error"  # custom property a local run puts on its failed execution: why it failed
 _STATES = metadata_store_pb2.Execution.State
 
@@ -34,9 +33,22 @@ def _outputs(store, execution_id: int) -> dict[str, metadata_store_pb2.Artifact]
     return {e.path.steps[0].key: artifacts[e.artifact_id] for e in events if e.path.steps}
 
 
+def split_uris(artifact: metadata_store_pb2.Artifact) -> dict[str, str]:
+    """{split name: folder} of an artifact that holds splits (examples, statistics, anomalies), by
+    TFX's own rule (tfx.types.artifact_utils.get_split_uri)."""
+    from tfx.types import artifact_utils, standard_artifacts
+
+    holder = standard_artifacts.Examples()  # the rule reads only the URI, split names and TFX version
+    holder.set_mlmd_artifact(artifact)
+    return {split: artifact_utils.get_split_uri([holder], split)
+            for split in artifact_utils.decode_split_names(holder.split_names)}
+
+
 def accuracy_by_model(evaluation_uri: str) -> tuple[dict, dict]:
     """({model: overall accuracy}, {class label: candidate accuracy}) from TFMA's saved metrics."""
     import tensorflow_model_analysis as tfma
+
+    from components.evaluation import ACCURACY
 
     overall, per_class = {}, {}
     for slice_metrics in tfma.load_metrics(evaluation_uri):

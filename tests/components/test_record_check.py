@@ -7,6 +7,7 @@ import pytest
 from components.record_check import find_bad_records, record_problems
 from data import flowers
 from tests.faults import huge_jpeg, relabelled, write_records
+from tests.records import read_records
 
 IN_PROCESS = ["--direct_running_mode=in_memory"]
 
@@ -30,7 +31,7 @@ def _check(tmp_path, splits, beam_args=IN_PROCESS):
 
 @pytest.fixture(scope="module")
 def photos(shared_flowers):
-    return [r["image"] for _, r in zip(range(4), flowers.read_records(str(shared_flowers / "flowers05-245.tfrec")))]
+    return [r["image"] for _, r in zip(range(4), read_records(str(shared_flowers / "flowers05-245.tfrec")))]
 
 
 def test_real_photos_pass(tmp_path, photos):

@@ -6,8 +6,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from components.transform import LABEL_KEY, PIXELS_KEY, decode_and_resize, preprocessing_fn
+from components.transform import TRANSFORMED_CLASS, TRANSFORMED_PIXELS, decode_and_resize, preprocessing_fn
 from data import flowers
+from tests.records import read_records
 
 
 def _jpeg(width, height, color=(200, 30, 60)) -> bytes:
@@ -28,7 +29,7 @@ def test_decode_and_resize_crops_the_centre_square_of_any_shape():
 
 def test_photo_already_at_the_size_is_kept_exactly(shared_flowers):
     """The resize is skipped at the photo's own size: the same pixels the antialiased resize gives."""
-    jpeg = next(flowers.read_records(str(shared_flowers)))["image"]
+    jpeg = next(read_records(str(shared_flowers)))["image"]
     decoded = tf.io.decode_jpeg(jpeg, channels=3)
     side = int(decoded.shape[0])
     assert decoded.shape[1] == side  # the public set is square
@@ -39,16 +40,16 @@ def test_photo_already_at_the_size_is_kept_exactly(shared_flowers):
 
 
 def test_preprocessing_fn_outputs_pixels_and_label(shared_flowers):
-    records = flowers.read_records(str(shared_flowers))
+    records = read_records(str(shared_flowers))
     batch = [next(records) for _ in range(3)]
     inputs = {
         flowers.IMAGE_KEY: tf.constant([[r["image"]] for r in batch]),
         flowers.CLASS_KEY: tf.constant([[r["class"]] for r in batch], tf.int64),
     }
     out = preprocessing_fn(inputs, {"image_size": 96})
-    assert out[LABEL_KEY].numpy().tolist() == [r["class"] for r in batch]
-    assert out[PIXELS_KEY].shape == (3, 96, 96, 3) and out[PIXELS_KEY].dtype == tf.float32
-    for pixels, record in zip(out[PIXELS_KEY].numpy(), batch):
+    assert out[TRANSFORMED_CLASS].numpy().tolist() == [r["class"] for r in batch]
+    assert out[TRANSFORMED_PIXELS].shape == (3, 96, 96, 3) and out[TRANSFORMED_PIXELS].dtype == tf.float32
+    for pixels, record in zip(out[TRANSFORMED_PIXELS].numpy(), batch):
         # Whole values 0..255, so the Trainer's uint8 cache holds them exactly.
         np.testing.assert_array_equal(pixels, np.clip(np.round(pixels), 0, 255))
         expected = tf.image.resize(tf.io.decode_jpeg(record["image"]), [96, 96], antialias=True)

@@ -1,12 +1,13 @@
-"""`flowers data convert` on real photos, read back by the project's reader (single file, folder, glob)."""
+"""`flowers data convert` on real photos, read back (single file, folder, glob)."""
 from data import flowers
 from pipeline import cli
+from tests.records import read_records
 
 
 def test_convert_real_photos_then_read_them_back(tmp_path, shared_flowers, capsys):
     source = tmp_path / "photos"
     originals = []
-    for k, record in zip(range(10), flowers.read_records(str(shared_flowers / "flowers03-245.tfrec"))):
+    for k, record in zip(range(10), read_records(str(shared_flowers / "flowers03-245.tfrec"))):
         folder = source / record["label"]
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"photo{k}.jpg").write_bytes(record["image"])
@@ -17,12 +18,12 @@ def test_convert_real_photos_then_read_them_back(tmp_path, shared_flowers, capsy
     printed = capsys.readouterr().out
     assert "wrote 10 records" in printed and f"{len(names)} classes ({', '.join(names)})" in printed
     assert flowers.read_labels_file(flowers.labels_file(str(out))) == names
-    records = list(flowers.read_records(str(out)))
+    records = list(read_records(str(out)))
     assert sorted(r["label"] for r in records) == sorted(originals)
     assert all(r["size"] == (64, 64) and names[r["class"]] == r["label"] for r in records)
     one_file = flowers.list_record_files(str(out))[0]
-    assert 0 < len(list(flowers.read_records(one_file))) < 10  # a single file is a valid --data too
-    assert len(list(flowers.read_records(str(out / "*.tfrec")))) == 10
+    assert 0 < len(list(read_records(one_file))) < 10  # a single file is a valid --data too
+    assert len(list(read_records(str(out / "*.tfrec")))) == 10
 
 
 def test_convert_of_an_empty_folder_is_one_clear_error(tmp_path, capsys):

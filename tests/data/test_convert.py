@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from data.convert import convert, load_square
-from data.flowers import LABELS_FILE, list_record_files, read_records
+from data.flowers import LABELS_FILE, list_record_files
+from tests.records import read_records
 
 SIZE = 48
 

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from data import flowers
-from data.flowers import CLASS_NAMES, LABELS_FILE, default_data_dir, feature_spec, list_record_files, read_records
+from data.flowers import CLASS_NAMES, LABELS_FILE, default_data_dir, feature_spec, list_record_files
+from tests.records import read_records
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

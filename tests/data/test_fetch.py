@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from data import fetch, flowers
+from data import fetch
 from tests.pipeline.runs import FLOWERS, user_env
+from tests.records import read_records
 
 CLASSES = ("daisy", "roses")
 PER_CLASS = 6
@@ -24,7 +25,7 @@ def mirror(tmp_path_factory, shared_flowers):
     photos, a duplicate photo filed under both classes, and two stand-in weight files."""
     root = tmp_path_factory.mktemp("mirror")
     photos = {name: [] for name in CLASSES}
-    for record in flowers.read_records(str(shared_flowers)):
+    for record in read_records(str(shared_flowers)):
         if record["label"] in photos and len(photos[record["label"]]) < PER_CLASS:
             photos[record["label"]].append(record["image"])
     archive = root / "flower_photos.tgz"
@@ -66,7 +67,7 @@ def test_fetch_lays_out_verified_weights_and_converted_photos(mirror, tmp_path):
     sums = (tmp_path / "weights" / "SHA256SUMS").read_text()
     assert f"{hashlib.sha256(mirror['weights']['w2.h5']).hexdigest()}  b.h5" in sums
     assert (tmp_path / "flowers" / "LICENSE.txt").read_text() == "photo credits\n"
-    records = list(flowers.read_records(str(tmp_path / "flowers")))
+    records = list(read_records(str(tmp_path / "flowers")))
     assert sorted({r["label"] for r in records}) == list(CLASSES)
     assert {r["size"] for r in records} == {(64, 64)}
     assert result["records"] == len(records) == 2 * PER_CLASS + 1

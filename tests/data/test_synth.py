@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from data.flowers import CLASS_NAMES, list_record_files, read_records
+from data.flowers import CLASS_NAMES, list_record_files
 from data.synth import write_synth
+from tests.records import read_records
 
 
 def _contents(summary: dict) -> dict[str, bytes]:

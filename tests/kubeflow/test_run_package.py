@@ -23,6 +23,7 @@ from pipeline.config import TRAINER_PARAM, KubeflowConfig, RunConfig, TrainConfi
 from pipeline.run_package import run_package
 from tests.kubeflow.conftest import IMAGE, PIPELINE_ROOT
 from tests.pipeline.runs import flowers_run
+from tests.records import read_records
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
@@ -42,7 +43,7 @@ def write_span(root: Path, span: int, shift_labels: bool = False) -> None:
         write_synth(str(folder), per_class=per_class, seed=100 * span + len(split), size=64, shards=1)
         if shift_labels and split == "train":
             (path,) = flowers.list_record_files(str(folder))
-            records = list(flowers.read_records(path))
+            records = list(read_records(path))
             with tf.io.TFRecordWriter(path) as writer:
                 for r in records:
                     writer.write(flowers.encode_example(r["image"], (r["class"] + 1) % len(flowers.CLASS_NAMES),
@@ -104,7 +105,7 @@ def test_every_step_runs_its_container_command_and_a_model_is_pushed(package_run
 
 def test_the_pushed_model_classifies_jpeg_bytes(package_runs, tmp_path):
     model = tf.saved_model.load(package_runs["first_summary"]["pushed_model_dir"])  # TensorFlow only
-    records = [r for _, r in zip(range(4), flowers.read_records(str(package_runs["data"] / "span-1" / "eval")))]
+    records = [r for _, r in zip(range(4), read_records(str(package_runs["data"] / "span-1" / "eval")))]
     out = model.signatures["serving_default"](image_bytes=tf.constant([r["image"] for r in records]))
     np.testing.assert_allclose(out["probabilities"].numpy().sum(axis=1), 1.0, atol=1e-4)
     assert {label.decode() for label in out["label"].numpy()} <= set(flowers.CLASS_NAMES)

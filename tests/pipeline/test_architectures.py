@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import flowers
 from tests.pipeline.runs import flowers_run
+from tests.records import read_records
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
@@ -43,7 +43,7 @@ def test_each_family_trains_in_the_pipeline_and_serves_jpeg_bytes(runs, tiny_dat
     assert states["Trainer"] == "complete" and summary["pushed"], states
     if name != "squeezenet":  # the first run did the data steps
         assert states["Transform"] == "cached", states
-    jpegs = [r["image"] for _, r in zip(range(6), flowers.read_records(str(tiny_data)))]
+    jpegs = [r["image"] for _, r in zip(range(6), read_records(str(tiny_data)))]
     model = tf.saved_model.load(summary["pushed_model_dir"])
     probabilities = model.signatures["serving_default"](image_bytes=tf.constant(jpegs))["probabilities"].numpy()
     assert probabilities.shape == (6, 5)

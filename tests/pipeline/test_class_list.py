@@ -10,6 +10,7 @@ from tfx.utils import io_utils
 from data import flowers
 from pipeline import cli
 from tests.pipeline.runs import flowers_run
+from tests.records import read_records
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
@@ -30,7 +31,7 @@ FLAGS = ["--model", "mobilenet_v2", "--image-size", "96", "--epochs", "12", "--p
 def three_classes(tmp_path_factory, shared_flowers, shared_weights) -> dict:
     root = tmp_path_factory.mktemp("three_classes")
     taken = {name: 0 for name in CLASSES}
-    for record in flowers.read_records(str(shared_flowers)):
+    for record in read_records(str(shared_flowers)):
         name = record["label"]
         if name not in taken or taken[name] == CONVERTED + UNSEEN:
             continue

@@ -12,6 +12,7 @@ import pytest
 from components.evaluation import ACCURACY
 from data import flowers
 from tests.pipeline.runs import TINY_FLAGS, flowers_run
+from tests.records import read_records
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
@@ -20,7 +21,7 @@ EXPECTED_COMPONENTS = {"ImportExampleGen", "StatisticsGen", "CuratedSchemaGen", 
 
 
 def _jpegs(path, count):
-    records = flowers.read_records(str(path))
+    records = read_records(str(path))
     return [next(records) for _ in range(count)]
 
 
@@ -41,7 +42,7 @@ def test_every_component_ran_and_a_model_was_pushed(tiny_run):
 def test_three_disjoint_splits_cover_the_data_and_the_summary_names_their_sizes(tiny_run):
     sizes = tiny_run["summary"]["split_sizes"]
     assert set(sizes) == {"train", "validation", "eval"} and all(sizes.values()), sizes
-    assert sum(sizes.values()) == len(list(flowers.read_records(str(tiny_run["data"]))))  # 80 records
+    assert sum(sizes.values()) == len(list(read_records(str(tiny_run["data"]))))  # 80 records
     splits = {split: _split_records(tiny_run, split) for split in sizes}
     assert {split: len(records) for split, records in splits.items()} == sizes
     assert sum(len(records) for records in splits.values()) == len(set().union(*splits.values()))  # disjoint

@@ -8,6 +8,7 @@ import pytest
 
 from data import flowers
 from tests.pipeline.runs import FLOWERS
+from tests.records import read_records
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
@@ -28,7 +29,7 @@ print(out["label"].numpy()[0].decode(), float(out["probabilities"].numpy().sum()
 
 
 def _photo(tmp_path, data_dir):
-    record = next(flowers.read_records(str(data_dir)))
+    record = next(read_records(str(data_dir)))
     path = tmp_path / "flower.jpg"
     path.write_bytes(record["image"])
     return path

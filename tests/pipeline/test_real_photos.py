@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from data import flowers
 from tests.pipeline.runs import flowers_run
+from tests.records import read_records
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
@@ -26,7 +27,7 @@ def real_run(tmp_path_factory, shared_flowers):
 
 def test_real_photos_run_pushes_a_model_that_reads_unseen_photos(real_run, shared_flowers):
     assert real_run["blessed"] and real_run["pushed"]
-    unseen = [r["image"] for _, r in zip(range(8), flowers.read_records(str(shared_flowers / "flowers11-237.tfrec")))]
+    unseen = [r["image"] for _, r in zip(range(8), read_records(str(shared_flowers / "flowers11-237.tfrec")))]
     model = tf.saved_model.load(real_run["pushed_model_dir"])
     probabilities = model.signatures["serving_default"](image_bytes=tf.constant(unseen))["probabilities"].numpy()
     assert probabilities.shape == (8, 5)

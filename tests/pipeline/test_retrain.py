@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from data import flowers
 from tests.pipeline.runs import FLOWERS, TINY_FLAGS, flowers_run, user_env
+from tests.records import read_records
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
@@ -40,7 +41,7 @@ def _write_span(root: Path, span: int, relabel=None, size_as_float: bool = False
         if not (relabelled or size_as_float):
             continue
         (path,) = flowers.list_record_files(str(folder))
-        records = list(flowers.read_records(path))
+        records = list(read_records(path))
         with tf.io.TFRecordWriter(path) as writer:
             for r in records:
                 cls = relabel(r["class"]) if relabelled else r["class"]

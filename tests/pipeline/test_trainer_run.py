@@ -11,6 +11,7 @@ import models
 from components import signatures
 from data import flowers
 from pipeline.summary import latest_run
+from tests.records import read_records
 
 pytestmark = pytest.mark.e2e  # inspects a whole pipeline run
 
@@ -32,7 +33,7 @@ def test_serving_gives_the_probabilities_of_the_same_weights_without_augmentatio
     signatures.export(plain, tft.TFTransformOutput(_transform_graph(tiny_run["output"])), str(tmp_path / "plain"),
                       list(flowers.CLASS_NAMES))
 
-    records = flowers.read_records(str(tiny_run["data"]))
+    records = read_records(str(tiny_run["data"]))
     photos = tf.constant([next(records)["image"] for _ in range(16)])
     served = trained.signatures["serving_default"](image_bytes=photos)
     without = tf.saved_model.load(str(tmp_path / "plain")).signatures["serving_default"](image_bytes=photos)

@@ -9,8 +9,9 @@ import logging
 import os
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
-from tfx import v1 as tfx
-from tfx.types import artifact_utils
+from tfx.dsl.component.experimental.annotations import InputArtifact
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import io_utils
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,6 @@ def check_anomalies(anomalies_uri: str, split_names: "list[str]") -> "list[str]"
     return warnings
 
 
-@tfx.dsl.components.component
-def AnomaliesGate(anomalies: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.ExampleAnomalies]):
+@component
+def AnomaliesGate(anomalies: InputArtifact[standard_artifacts.ExampleAnomalies]):
     check_anomalies(anomalies.uri, artifact_utils.decode_split_names(anomalies.split_names))

@@ -3,7 +3,7 @@ driver, executor and publisher, teardown. One or more checkouts side by side, in
 
     .venv/bin/python benchmarks/fixed_cost.py [--tree DIR ...] [--repeat N] [--data data/default]
                                               [--model convnet] [--epochs 1] [--image-size 64]
-                                              [--cprofile DIR]
+                                              [--cprofile DIR] [--keep]
 
 Each run is `flowers run` (pipeline.cli.main, as the command calls it) in a fresh process on a fresh
 output root, with the code of one `--tree` (default: this checkout) first on its path. The child
@@ -136,7 +136,8 @@ def run_once(tree: str, args: argparse.Namespace, work: str, index: int) -> dict
     figures = json.loads(Path(figures_path).read_text())
     figures["teardown"] = exited - figures.pop("returned")
     figures["wall"] = exited - spawned
-    shutil.rmtree(output, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(output, ignore_errors=True)
     return figures
 
 
@@ -168,7 +169,7 @@ def import_seconds(tree: str, module: str) -> tuple[float, list[str]]:
     """(cumulative seconds of `import module` by -X importtime, heavy packages it loaded)."""
     env = {**os.environ, "PYTHONPATH": tree, "TF_CPP_MIN_LOG_LEVEL": "3"}
     err = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import components, {module}"],
-                         env=env, capture_output=True, text=True, check=True).stderr
+                         env=env, cwd=tree, capture_output=True, text=True, check=True).stderr  # -c: cwd first on the path
     total, loaded = 0, []
     for line in err.splitlines():
         match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
@@ -205,6 +206,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--cprofile", help="folder for a cProfile of each run")
+    parser.add_argument("--keep", action="store_true", help="keep each run's output root (printed)")
     args = parser.parse_args()
     trees = [str(Path(t).resolve()) for t in (args.tree or [ROOT])]
     args.data = str(Path(args.data).resolve())
@@ -226,7 +228,10 @@ def main() -> None:
             threads[tree] = figures.pop("threads at exit")
             runs[tree].append(flatten(figures))
             index += 1
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"kept: {work}", file=sys.stderr)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
     names = list(dict.fromkeys(name for tree in trees for figures in runs[tree] for name in figures))
     median = {tree: {name: statistics.median(f.get(name, 0.0) for f in runs[tree]) for name in names}

@@ -67,7 +67,7 @@ def run_with_beam(mode: str, flowers_args: list[str]) -> int:
 
     running, _, workers = mode.partition(":")
     extra = [f"--direct_num_workers={workers}"] if workers else []
-    local.beam_args = lambda *_: [f"--direct_running_mode={running}", *extra]
+    local.beam_args = lambda *_: [f"--direct_running_mode={running}", *extra, local.NO_WORKER_PACKAGE]
     return cli.main(flowers_args)
 
 

@@ -9,8 +9,9 @@ import logging
 import os
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
-from tfx import v1 as tfx
-from tfx.types import artifact_utils
+from tfx.dsl.component.experimental.annotations import InputArtifact
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import io_utils
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def describe(anomalies: anomalies_pb2.Anomalies, split: str) -> "tuple[list[str]
     return fatal, warnings
 
 
-def check_anomalies(anomalies: tfx.types.standard_artifacts.ExampleAnomalies) -> "list[str]":
+def check_anomalies(anomalies: standard_artifacts.ExampleAnomalies) -> "list[str]":
     """Raises DataAnomaliesError naming each fatal anomaly of any split; returns the warnings."""
     fatal, warnings = [], []
     for split in artifact_utils.decode_split_names(anomalies.split_names):
@@ -56,6 +57,6 @@ def check_anomalies(anomalies: tfx.types.standard_artifacts.ExampleAnomalies) ->
     return warnings
 
 
-@tfx.dsl.components.component
-def AnomaliesGate(anomalies: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.ExampleAnomalies]):
+@component
+def AnomaliesGate(anomalies: InputArtifact[standard_artifacts.ExampleAnomalies]):
     check_anomalies(anomalies)

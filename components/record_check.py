@@ -18,8 +18,10 @@ import re
 
 import apache_beam as beam
 import tensorflow as tf
-from tfx import v1 as tfx
-from tfx.types import artifact_utils
+from tfx.dsl.component.experimental.annotations import BeamComponentParameter, InputArtifact, OutputArtifact
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import artifact_utils, standard_artifacts
+from tfx.types.artifact import Artifact
 from tfx.utils import io_utils
 
 from data import flowers, images, records
@@ -28,7 +30,7 @@ SHOWN = 10  # bad records named in the message; the count covers all of them
 RESULT_FILE = "record_check.json"  # in the output artifact: records checked and every bad one
 
 
-class RecordCheckResult(tfx.dsl.Artifact):
+class RecordCheckResult(Artifact):
     """What RecordCheck found: RESULT_FILE, the records checked and every bad one."""
 
     TYPE_NAME = "flowers.RecordCheckResult"  # "namespace.Name": what KFP's pipeline spec accepts as a title
@@ -131,11 +133,11 @@ def find_bad_records(split_uris: "dict[str, str]", class_names, pipeline: beam.P
     return sum(counts.values()), lines
 
 
-@tfx.dsl.components.component(use_beam=True)
-def RecordCheck(examples: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Examples],
-                schema: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Schema],
-                result: tfx.dsl.components.OutputArtifact[RecordCheckResult],
-                beam_pipeline: tfx.dsl.components.BeamComponentParameter[beam.Pipeline] = None):
+@component(use_beam=True)
+def RecordCheck(examples: InputArtifact[standard_artifacts.Examples],
+                schema: InputArtifact[standard_artifacts.Schema],
+                result: OutputArtifact[RecordCheckResult],
+                beam_pipeline: BeamComponentParameter[beam.Pipeline] = None):
     class_names = flowers.class_names(io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(schema.uri)))
     splits = artifact_utils.decode_split_names(examples.split_names)
     checked, bad = find_bad_records({split: artifact_utils.get_split_uri([examples], split) for split in splits},

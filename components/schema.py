@@ -10,8 +10,10 @@ the data lives on gs://, which only the step's container reads.
 """
 import os
 
-from tfx import v1 as tfx
 from tfx.components.schema_gen.executor import DEFAULT_FILE_NAME
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import standard_artifacts
 from tfx.utils import io_utils
 
 from data import flowers
@@ -28,11 +30,11 @@ def schema_for_data(schema_file: str, data: str, span: int = 0):
     return schema, source or FIVE_FLOWERS
 
 
-@tfx.dsl.components.component
-def CuratedSchemaGen(examples: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Examples],
-                     schema: tfx.dsl.components.OutputArtifact[tfx.types.standard_artifacts.Schema],
-                     schema_file: tfx.dsl.components.Parameter[str],
-                     data: tfx.dsl.components.Parameter[str]):
+@component
+def CuratedSchemaGen(examples: InputArtifact[standard_artifacts.Examples],
+                     schema: OutputArtifact[standard_artifacts.Schema],
+                     schema_file: Parameter[str],
+                     data: Parameter[str]):
     """`data` is ImportExampleGen's input base; `examples` its output, for the span it ingested."""
     curated, source = schema_for_data(schema_file, data, examples.span)
     io_utils.write_pbtxt_file(os.path.join(schema.uri, DEFAULT_FILE_NAME), curated)

@@ -173,6 +173,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `flowers` command (`argv` None: the process's own arguments), or one call of it (tests)."""
+    code = _dispatch(argv)
+    if argv is None and "tensorflow" in sys.modules:
+        _exit_without_finalizing(code)
+    return code
+
+
+def _exit_without_finalizing(code: int) -> None:
+    """Ends the process as soon as its work is done: after a run, the interpreter's finalization
+    (tearing down TensorFlow's, Beam's and TFX's modules and objects) took 6-7 s of a small run on 2
+    busy cores (2026-12-02, benchmarks/fixed_cost.py), keeping nothing. The exit handlers still run
+    (the log's flush, the Trainer's cache folders' removal, temporary folders), then the streams flush."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _dispatch(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -160,7 +160,11 @@ def _runtime_parameters(exec_properties: dict):
 
 
 def _beam_args(workers: int) -> list[str]:
-    return ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+    """Each Beam step's DirectRunner: a worker process per core of its container, and no package of
+    TFX built for them (the container has TFX; pipeline.local.NO_WORKER_PACKAGE)."""
+    from pipeline.local import NO_WORKER_PACKAGE
+
+    return ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}", NO_WORKER_PACKAGE]
 
 
 def _set_resources(spec: dict, kubeflow: KubeflowConfig, beam_workers_per_cpu: bool = True) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import time
 
-from tfx import v1 as tfx
+from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+from tfx.orchestration.metadata import sqlite_metadata_connection_config
 
 from components import atomic_pusher
 from data import flowers, records
@@ -35,12 +36,20 @@ def paths(config: RunConfig) -> dict[str, str]:
 IN_PROCESS_MAX_BYTES = 1 << 30
 
 
+# Unless the Beam args name the workers' software, every TFX Beam step first packages the whole TFX
+# install for remote workers: a 52 MB copy under /tmp, left there, and `setup.py sdist`, 7 s a step
+# on 2 busy cores (2026-12-02, tfx.utils.dependency_utils.build_ephemeral_package), five steps a run.
+# The DirectRunner's workers are this Python or subprocesses of it: they never install that package
+# and read no container image, so naming one skips the build and changes nothing else.
+NO_WORKER_PACKAGE = "--sdk_container_image=unused-by-the-direct-runner"
+
+
 def beam_args(workers: int, data_bytes: int = 0) -> list[str]:
     """The DirectRunner's arguments: in-process for small data (or one worker), else `workers`
     processes. A run's --beam-arg flags (RunConfig.beam_args) replace them."""
     if workers <= 1 or data_bytes <= IN_PROCESS_MAX_BYTES:
-        return ["--direct_running_mode=in_memory"]
-    return ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+        return ["--direct_running_mode=in_memory", NO_WORKER_PACKAGE]
+    return ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}", NO_WORKER_PACKAGE]
 
 
 def run_beam_args(config: RunConfig, data_size: int) -> list[str]:
@@ -130,11 +139,11 @@ def _run_locked(config: RunConfig, report: Reporter, data_size: int) -> dict:
     report(f"  output {where['output']} (full log: {log_file})")
     pipeline = create_pipeline(
         config, where["pipeline_root"], run_beam_args(config, data_size),
-        tfx.orchestration.metadata.sqlite_metadata_connection_config(where["metadata"]))
+        sqlite_metadata_connection_config(where["metadata"]))
     started = time.time()
     with logging_to(log_file, report):
         try:
-            tfx.orchestration.LocalDagRunner().run(pipeline)
+            LocalDagRunner().run(pipeline)
         except Exception as error:
             _record_failure(where["metadata"], config.pipeline_name, errors.describe(error))
             raise
@@ -157,4 +166,4 @@ def _record_failure(metadata_path: str, pipeline_name: str, message: str) -> Non
     for execution in failed:
         execution.custom_properties[FAILURE].string_value = message
     if failed:
-        mlmd.MetadataStore(tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)).put_executions(failed)
+        mlmd.MetadataStore(sqlite_metadata_connection_config(metadata_path)).put_executions(failed)

@@ -5,8 +5,22 @@ import json
 from typing import Optional
 
 from google.protobuf import json_format
-from tfx import v1 as tfx
+# TFX's modules one by one, not `tfx.v1`: that one also loads its Google Cloud extensions and the
+# Kubeflow runners (a quarter of its import time), which a local run never uses.
+from tfx.components.example_validator.component import ExampleValidator
+from tfx.components.pusher.component import Pusher
+from tfx.components.schema_gen.component import SchemaGen
+from tfx.components.statistics_gen.component import StatisticsGen
+from tfx.components.trainer.component import Trainer
+from tfx.components.transform.component import Transform
 from tfx.dsl.components.base import executor_spec
+from tfx.dsl.components.common.resolver import Resolver
+from tfx.dsl.input_resolution.strategies.span_range_strategy import SpanRangeStrategy
+from tfx.orchestration.data_types import RuntimeParameter
+from tfx.orchestration.pipeline import Pipeline
+from tfx.proto import example_gen_pb2, pusher_pb2, range_config_pb2, trainer_pb2
+from tfx.types import standard_artifacts
+from tfx.types.channel import Channel
 
 from components import atomic_pusher
 from components.anomalies_gate import AnomaliesGate
@@ -27,28 +41,27 @@ def _param(enabled: bool, name: str, value, description: str, to_text=str):
     """`value` itself, or a string RuntimeParameter whose default is `to_text(value)`."""
     if not enabled:
         return value
-    return tfx.dsl.experimental.RuntimeParameter(name=name, ptype=str, default=to_text(value),
-                                                 description=description)
+    return RuntimeParameter(name=name, ptype=str, default=to_text(value), description=description)
 
 
-def input_config(config: RunConfig) -> tfx.proto.Input:
+def input_config(config: RunConfig) -> example_gen_pb2.Input:
     """Where ImportExampleGen finds the records under `data`: train/ and eval/ folders or one folder
     to hash-split, inside the newest span-N/ folder when the data arrives in spans (TFX's {SPAN})."""
     _, pattern = flowers.split_location(config.data)
     span = f"{flowers.span_pattern(config.span_width)}/" if config.span_folders else ""
     if config.split_folders:
-        return tfx.proto.Input(splits=[tfx.proto.Input.Split(name=split, pattern=f"{span}{split}/{pattern}")
-                                       for split in flowers.SPLITS])
-    return tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=f"{span}{pattern}")])
+        return example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name=split, pattern=f"{span}{split}/{pattern}")
+                                            for split in flowers.SPLITS])
+    return example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split", pattern=f"{span}{pattern}")])
 
 
-def output_config(config: RunConfig) -> tfx.proto.Output:
+def output_config(config: RunConfig) -> example_gen_pb2.Output:
     """The pipeline's three splits by hash buckets: of one folder, or given train/ and eval/ folders
     (then validation is cut from train/ by its share of train + validation; components.example_gen)."""
     buckets = {flowers.TRAIN_SPLIT: config.train_buckets, flowers.VALIDATION_SPLIT: config.validation_buckets,
                flowers.EVAL_SPLIT: config.eval_buckets}
-    return tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
-        tfx.proto.SplitConfig.Split(name=name, hash_buckets=count) for name, count in buckets.items()]))
+    return example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(splits=[
+        example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=count) for name, count in buckets.items()]))
 
 
 def example_gen(config: RunConfig, data_base):
@@ -61,11 +74,11 @@ def example_gen(config: RunConfig, data_base):
 def schema_gen(config: RunConfig, data_base, examples, statistics):
     """SchemaGen with --infer-schema; else the curated schema with the data's class names."""
     if config.infer_schema:
-        return tfx.components.SchemaGen(statistics=statistics.outputs["statistics"], infer_feature_shape=True)
+        return SchemaGen(statistics=statistics.outputs["statistics"], infer_feature_shape=True)
     return CuratedSchemaGen(examples=examples.outputs["examples"], schema_file=config.schema_file, data=data_base)
 
 
-def span_window(config: RunConfig, examples) -> Optional[tfx.dsl.Resolver]:
+def span_window(config: RunConfig, examples) -> Optional[Resolver]:
     """With `spans` > 1, the newest N spans ImportExampleGen has ingested in this or earlier runs
     (TFX's SpanRangeStrategy, rolling range): Transform, Trainer and Evaluator read them all.
     None with one span: they read this run's ingest directly."""
@@ -73,12 +86,12 @@ def span_window(config: RunConfig, examples) -> Optional[tfx.dsl.Resolver]:
         return None
     if not config.span_folders:
         raise ValueError(f"--spans {config.spans} needs data in span-N/ folders; {config.data} has none")
-    window = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.SpanRangeStrategy,
-        config={"range_config": tfx.proto.RangeConfig(rolling_range=tfx.proto.RollingRange(num_spans=config.spans))},
+    window = Resolver(
+        strategy_class=SpanRangeStrategy,
+        config={"range_config": range_config_pb2.RangeConfig(
+            rolling_range=range_config_pb2.RollingRange(num_spans=config.spans))},
         # A plain Channel: ImportExampleGen's output of every run (examples.outputs: this run's only).
-        examples=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Examples,
-                                 producer_component_id=examples.id, output_key="examples"),
+        examples=Channel(type=standard_artifacts.Examples, producer_component_id=examples.id, output_key="examples"),
     ).with_id("span_window_resolver")
     window.add_upstream_node(examples)  # so the window includes the span ingested by this run
     return window
@@ -86,17 +99,16 @@ def span_window(config: RunConfig, examples) -> Optional[tfx.dsl.Resolver]:
 
 def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: list[str],
                     metadata_connection_config: Optional[object] = None,
-                    runtime_parameters: bool = False) -> tfx.dsl.Pipeline:
+                    runtime_parameters: bool = False) -> Pipeline:
     """The DAG. `runtime_parameters`: expose DATA_PARAM, TRAINER_PARAM and EVAL_PARAM, defaulting to
     the config's values, for a runner that compiles the pipeline for a server."""
     data_base = _param(runtime_parameters, DATA_PARAM, flowers.split_location(config.data)[0],
                        "directory of the TFRecords (the file pattern, span folders and train/eval layout are "
                        "fixed at compile time)")
     examples = example_gen(config, data_base)
-    statistics = tfx.components.StatisticsGen(examples=examples.outputs["examples"])
+    statistics = StatisticsGen(examples=examples.outputs["examples"])
     schema = schema_gen(config, data_base, examples, statistics)
-    validator = tfx.components.ExampleValidator(statistics=statistics.outputs["statistics"],
-                                                schema=schema.outputs["schema"])
+    validator = ExampleValidator(statistics=statistics.outputs["statistics"], schema=schema.outputs["schema"])
     gate = AnomaliesGate(anomalies=validator.outputs["anomalies"])
     # A Beam component like the four of TFX: the run's Beam args reach it too. The schema names the classes.
     record_check = RecordCheck(examples=examples.outputs["examples"], schema=schema.outputs["schema"])
@@ -105,7 +117,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     window = span_window(config, examples)
     window_examples = window.outputs["examples"] if window else examples.outputs["examples"]
 
-    transform = tfx.components.Transform(
+    transform = Transform(
         examples=window_examples, schema=schema.outputs["schema"],
         preprocessing_fn=TRANSFORM_FN, custom_config={"image_size": config.train.image_size},
         # StatisticsGen already describes the data; Transform's own statistics would decode it twice.
@@ -116,14 +128,14 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     transform.add_upstream_node(gate)
     transform.add_upstream_node(record_check)
 
-    trainer = tfx.components.Trainer(
+    trainer = Trainer(
         run_fn=TRAINER_FN,
         examples=window_examples,
         transform_graph=transform.outputs["transform_graph"],
         schema=schema.outputs["schema"],
         # Early stopping and the restored best epoch watch validation, never the Evaluator's split.
-        train_args=tfx.proto.TrainArgs(splits=[flowers.TRAIN_SPLIT]),
-        eval_args=tfx.proto.EvalArgs(splits=[flowers.VALIDATION_SPLIT]),
+        train_args=trainer_pb2.TrainArgs(splits=[flowers.TRAIN_SPLIT]),
+        eval_args=trainer_pb2.EvalArgs(splits=[flowers.VALIDATION_SPLIT]),
         custom_config=_param(runtime_parameters, TRAINER_PARAM, config.trainer_config(pipeline_root),
                              "TrainConfig as JSON; image_size must stay as compiled (Transform's is fixed)",
                              to_text=lambda value: json.dumps(value, sort_keys=True)))
@@ -139,13 +151,13 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
                            "tfma.EvalConfig as JSON: the accuracy floor and the regression allowance",
                            to_text=lambda value: json_format.MessageToJson(value, indent=None)))
 
-    pusher = tfx.components.Pusher(
+    pusher = Pusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
         custom_executor_spec=executor_spec.ExecutorClassSpec(atomic_pusher.Executor),
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_root)))
+        push_destination=pusher_pb2.PushDestination(
+            filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=config.serving_root)))
 
-    return tfx.dsl.Pipeline(
+    return Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
         components=[examples, *([window] if window else []), statistics, schema, validator, gate, record_check,

@@ -11,7 +11,7 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from components.evaluation import accuracy_gate
-from pipeline import deploy, kubeflow
+from pipeline import deploy, kubeflow, local
 from pipeline.config import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM
 from pipeline.pipeline import create_pipeline
 from tests.kubeflow.conftest import IMAGE, PIPELINE_ROOT, TRAINER, cluster_config
@@ -146,6 +146,7 @@ def test_resources_and_beam_workers_follow_the_config(compiled):
         container = executor(spec, task)["container"]
         assert container["resources"]["cpuLimit"] == 2.0 and "accelerator" not in container["resources"], task
         assert "--direct_num_workers=2" in container["args"], task
+        assert local.NO_WORKER_PACKAGE in container["args"], task  # TFX builds no package of itself there
     assert "--direct_num_workers=8" in trainer["args"]
 
 

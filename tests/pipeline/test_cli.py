@@ -1,12 +1,15 @@
 """The `flowers` command as a user meets it: help, and argument errors before anything runs."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import models
 from pipeline import cli
 from tests.pipeline.runs import user_env
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # Every command's --help, in one fresh interpreter, then which heavy packages that loaded.
@@ -124,3 +127,23 @@ def test_fine_tune_adds_a_second_phase_for_the_models_that_have_one(tmp_path, ca
 def test_cache_flag_reaches_the_trainer(tmp_path, flags, cache):
     args = cli.build_parser().parse_args(["run", "--data", str(tmp_path), *flags])
     assert cli.config_from_args(args).trainer_config()["cache"] == cache
+
+
+def test_the_command_skips_only_the_interpreters_finalization(tmp_path):
+    """After its work the command ends the process at once: exit handlers (the Trainer's cache
+    folders' removal, temporary folders) still run, output is flushed, the exit code is kept."""
+    script = ("import atexit, sys, tempfile, weakref\n"
+              "from pipeline import cli\n"
+              f"atexit.register(lambda: open({str(tmp_path / 'handler')!r}, 'w').write('ran'))\n"
+              f"folder = tempfile.mkdtemp(dir={str(tmp_path)!r})\n"
+              "class Cache: pass\n"
+              "cache = Cache()\n"
+              "weakref.finalize(cache, __import__('shutil').rmtree, folder)\n"
+              "print('summary, unflushed', end='')\n"
+              "cli._exit_without_finalizing(3)\n"
+              "print('never')\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == "summary, unflushed"
+    assert (tmp_path / "handler").read_text() == "ran"
+    assert [p.name for p in tmp_path.iterdir()] == ["handler"]  # the finalizer removed the folder

@@ -86,6 +86,18 @@ def test_evaluator_computes_only_the_configured_metrics(tiny_run):
     assert names == {ACCURACY, "example_count"}, names
 
 
+def test_the_evaluators_model_type_is_the_one_tfma_would_infer_from_the_pushed_model(tiny_run):
+    """eval_config names the model type so that TFMA does not load the model once more to learn it."""
+    from tensorflow_model_analysis.utils import model_util
+
+    from components.evaluation import eval_config
+
+    [spec] = eval_config(0.0, 0.0).model_specs
+    inferred = model_util.get_model_type(tfma.ModelSpec(signature_name=spec.signature_name),
+                                         tiny_run["summary"]["pushed_model_dir"])
+    assert spec.model_type == inferred == tfma.TF_KERAS
+
+
 def test_progress_lines_name_each_component(tiny_run):
     for name in EXPECTED_COMPONENTS:
         assert f"  {name} done in" in tiny_run["stdout"], name

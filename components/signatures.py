@@ -3,6 +3,9 @@
 - serving_default: raw encoded images (tf.string [N], TF Serving's {"b64": ...}) →
   probabilities [N, C], label [N] (top class name), class_names [N, C].
 - serving_examples: serialized tf.Example in the flowers layout → the same (for the Evaluator).
+- serving_pixels: decoded float32 pixels 0..255 [N, size, size, 3] → probabilities [N, C]: the model
+  without the Transform graph, the function the TensorFlow Lite models are converted from
+  (components/tflite.py).
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from data import flowers
 
 SERVING_IMAGES = "serving_default"
 SERVING_EXAMPLES = "serving_examples"
+SERVING_PIXELS = "serving_pixels"
 
 
 def export(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, export_dir: str,
@@ -44,8 +48,16 @@ def export(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, ex
     def serve_examples(examples):
         return predict(tf.io.parse_example(examples, raw_spec))
 
+    size = model.input_shape[1]
+
+    @tf.function(input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32, name="pixels")],
+                 autograph=False)
+    def serve_pixels(pixels):
+        return {"probabilities": tf.cast(model(pixels, training=False), tf.float32)}
+
     signatures = {
         SERVING_IMAGES: serve_images.get_concrete_function(),
         SERVING_EXAMPLES: serve_examples.get_concrete_function(),
+        SERVING_PIXELS: serve_pixels.get_concrete_function(),
     }
     model.save(export_dir, save_format="tf", signatures=signatures)

@@ -128,7 +128,7 @@ class Executor(tfx_pusher.Executor):
 
 class PusherSpec(standard_component_specs.PusherSpec):
     INPUTS = {**standard_component_specs.PusherSpec.INPUTS,
-              TFLITE: component_spec.ChannelParameter(type=tflite_export.TFLiteModels, optional=True)}
+              TFLITE: component_spec.ChannelParameter(type=standard_artifacts.Model, optional=True)}
 
 
 class Pusher(base_component.BaseComponent):

@@ -8,10 +8,11 @@ reads. A TFLite model is accepted when its accuracy is at least the SavedModel's
 `max_accuracy_drop`; the Pusher (components/atomic_pusher.py) ships only accepted ones, beside the
 SavedModel in the same version folder, and only when it ships the SavedModel.
 
-The output folder holds every converted model (accepted or not, to inspect), LABELS_FILE (class
-names, one a line, in the models' output order) and SCORES_FILE: per format its accuracy, size in
-bytes, median single-image latency on this machine's CPU, and for the TFLite ones whether it was
-accepted and why.
+The output is a Model artifact (on Kubeflow Pipelines, TFX's entrypoint imports a custom type's
+schema title as a class path, which a "namespace.Name" title is not): a folder with every
+converted model (accepted or not, to inspect), LABELS_FILE (class names, one a line, in the models'
+output order) and SCORES_FILE: per format its accuracy, size in bytes, median single-image latency
+on this machine's CPU, and for the TFLite ones whether it was accepted and why.
 """
 from __future__ import annotations
 
@@ -35,12 +36,6 @@ SAVED_MODEL = "saved_model"  # the reference row of the scores
 LABELS_FILE = "labels.txt"
 SCORES_FILE = "scores.json"
 log = logging.getLogger(__name__)
-
-
-class TFLiteModels(tfx.dsl.Artifact):
-    """A folder of TensorFlow Lite models, LABELS_FILE and SCORES_FILE."""
-
-    TYPE_NAME = "flowers.TFLiteModels"  # "namespace.Name": what KFP's pipeline spec accepts as a title
 
 
 def read_pixels(examples: list, split: str, transform_graph_uri: str, limit: int | None = None):
@@ -112,7 +107,7 @@ def read_scores(uri: str) -> dict:
 
 
 def accepted_files(uri: str) -> list[str]:
-    """The files of a TFLiteModels folder to ship: the accepted models, with LABELS_FILE if any is."""
+    """The files of a TFLiteExport output to ship: the accepted models, with LABELS_FILE if any is."""
     formats = read_scores(uri)["formats"]
     files = [score["file"] for fmt, score in formats.items() if fmt != SAVED_MODEL and score.get("accepted")]
     return [*files, LABELS_FILE] if files else []
@@ -135,7 +130,7 @@ class Executor(base_executor.BaseExecutor):
             io_utils.write_bytes_file(os.path.join(out, tflite.FILE_NAMES[fmt]), flatbuffer)
         io_utils.write_string_file(os.path.join(out, SCORES_FILE), json.dumps(scores, indent=1, sort_keys=True))
         for fmt, score in scores["formats"].items():
-            log.info("%s: %s", fmt, score.get("reason") or f"accuracy {score['accuracy']:.3f}")
+            log.info("%s", score.get("reason") or f"{fmt}: accuracy {score['accuracy']:.3f}")
 
 
 class TFLiteExportSpec(component_spec.ComponentSpec):
@@ -146,7 +141,7 @@ class TFLiteExportSpec(component_spec.ComponentSpec):
         TRANSFORM_GRAPH: component_spec.ChannelParameter(type=standard_artifacts.TransformGraph),
         SCHEMA: component_spec.ChannelParameter(type=standard_artifacts.Schema),
     }
-    OUTPUTS = {TFLITE: component_spec.ChannelParameter(type=TFLiteModels)}
+    OUTPUTS = {TFLITE: component_spec.ChannelParameter(type=standard_artifacts.Model)}
 
 
 class TFLiteExport(base_component.BaseComponent):
@@ -158,4 +153,4 @@ class TFLiteExport(base_component.BaseComponent):
     def __init__(self, model, examples, transform_graph, schema, max_accuracy_drop: float):
         super().__init__(spec=TFLiteExportSpec(
             model=model, examples=examples, transform_graph=transform_graph, schema=schema,
-            max_accuracy_drop=float(max_accuracy_drop), tflite=tfx.dsl.Channel(type=TFLiteModels)))
+            max_accuracy_drop=float(max_accuracy_drop), tflite=tfx.dsl.Channel(type=standard_artifacts.Model)))

@@ -24,3 +24,16 @@ def flowers_run(*flags: str, check: bool = True, command: str = "run") -> tuple[
         assert proc.returncode == 0, f"flowers {command} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
     summary = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else {}
     return proc, summary
+
+
+def write_real_records(shared_flowers: Path, folder: Path, count: int) -> Path:
+    """The first `count` real photos of ../shared/flowers as one TFRecord file in `folder`; returns `folder`."""
+    import tensorflow as tf
+
+    from data import flowers
+
+    files = flowers.list_record_files(str(shared_flowers))
+    with tf.io.TFRecordWriter(str(folder / f"real00-{count}.tfrec")) as writer:
+        for serialized in tf.data.TFRecordDataset(files).take(count).as_numpy_iterator():
+            writer.write(serialized)
+    return folder

@@ -16,7 +16,7 @@ from tests.pipeline.runs import TINY_FLAGS, flowers_run
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
 EXPECTED_COMPONENTS = {"ImportExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator",
-                       "AnomaliesGate", "RecordCheck", "Transform", "Trainer", "Evaluator", "Pusher"}
+                       "AnomaliesGate", "RecordCheck", "Transform", "Trainer", "Evaluator", "TFLiteExport", "Pusher"}
 
 
 def _jpegs(path, count):

@@ -6,11 +6,10 @@ import subprocess
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from components import tflite
 from data import flowers
-from tests.pipeline.runs import FLOWERS, flowers_run, user_env
+from tests.pipeline.runs import FLOWERS, flowers_run, user_env, write_real_records
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
@@ -21,11 +20,7 @@ RUN_FLAGS = ["--min-accuracy", "0", "--image-size", "64", "--epochs", "3", "--se
 @pytest.fixture(scope="module")
 def tflite_run(tmp_path_factory, shared_flowers):
     """A run with the default limit (one point), then the same data with a limit no model can meet."""
-    data = tmp_path_factory.mktemp("tflite_data")
-    files = flowers.list_record_files(str(shared_flowers))
-    with tf.io.TFRecordWriter(str(data / "real00-80.tfrec")) as writer:
-        for serialized in tf.data.TFRecordDataset(files).take(RECORDS).as_numpy_iterator():
-            writer.write(serialized)
+    data = write_real_records(shared_flowers, tmp_path_factory.mktemp("tflite_data"), RECORDS)
     output = tmp_path_factory.mktemp("tflite_run")
     _, first = flowers_run("--data", str(data), "--output", str(output), *RUN_FLAGS)
     # Everything up to the Trainer is cached: only TFLiteExport, the Baseline, Evaluator and Pusher run.

@@ -10,8 +10,8 @@ SavedModel in the same version folder, and only when it ships the SavedModel.
 
 The output is a Model artifact (on Kubeflow Pipelines, TFX's entrypoint imports a custom type's
 schema title as a class path, which a "namespace.Name" title is not): a folder with every
-converted model (accepted or not, to inspect), LABELS_FILE (class names, one a line, in the models'
-output order) and SCORES_FILE: per format its accuracy, size in bytes, median single-image latency
+converted model (accepted or not, to inspect), labels.txt (class names, one a line, in the
+models' output order) and SCORES_FILE: per format its accuracy, size in bytes, median single-image latency
 on this machine's CPU, and for the TFLite ones whether it was accepted and why.
 """
 from __future__ import annotations
@@ -33,7 +33,6 @@ from data import flowers
 MODEL, EXAMPLES, TRANSFORM_GRAPH, SCHEMA, TFLITE = "model", "examples", "transform_graph", "schema", "tflite"
 MAX_ACCURACY_DROP = "max_accuracy_drop"
 SAVED_MODEL = "saved_model"  # the reference row of the scores
-LABELS_FILE = "labels.txt"
 SCORES_FILE = "scores.json"
 log = logging.getLogger(__name__)
 
@@ -107,10 +106,10 @@ def read_scores(uri: str) -> dict:
 
 
 def accepted_files(uri: str) -> list[str]:
-    """The files of a TFLiteExport output to ship: the accepted models, with LABELS_FILE if any is."""
+    """The files of a TFLiteExport output to ship: the accepted models, with the labels file if any is."""
     formats = read_scores(uri)["formats"]
     files = [score["file"] for fmt, score in formats.items() if fmt != SAVED_MODEL and score.get("accepted")]
-    return [*files, LABELS_FILE] if files else []
+    return [*files, flowers.LABELS_FILE] if files else []
 
 
 class Executor(base_executor.BaseExecutor):
@@ -125,10 +124,11 @@ class Executor(base_executor.BaseExecutor):
         images, labels = read_pixels(input_dict[EXAMPLES], flowers.EVAL_SPLIT, transform_graph.uri)
         models, scores = export_and_score(path_utils.serving_model_path(model.uri), representative, images, labels,
                                           float(exec_properties[MAX_ACCURACY_DROP]))
-        io_utils.write_string_file(os.path.join(out, LABELS_FILE), "".join(f"{name}\n" for name in class_names))
+        labels = "".join(f"{name}\n" for name in class_names)
+        io_utils.write_string_file(os.path.join(out, flowers.LABELS_FILE), labels)
         for fmt, flatbuffer in models.items():
             io_utils.write_bytes_file(os.path.join(out, tflite.FILE_NAMES[fmt]), flatbuffer)
-        io_utils.write_string_file(os.path.join(out, SCORES_FILE), json.dumps(scores, indent=1, sort_keys=True))
+        io_utils.write_string_file(os.path.join(out, SCORES_FILE), json.dumps(scores, indent=1))
         for fmt, score in scores["formats"].items():
             log.info("%s", score.get("reason") or f"{fmt}: accuracy {score['accuracy']:.3f}")
 

@@ -93,7 +93,7 @@ def find_tflite(model_dir: str) -> str:
 
 def tflite_labels(tflite_path: str) -> list[str]:
     """The class names of a TFLite model: the labels file beside it, one a line in output order."""
-    from components.tflite_export import LABELS_FILE
+    from data.flowers import LABELS_FILE
 
     path = os.path.join(os.path.dirname(tflite_path), LABELS_FILE)
     if not os.path.isfile(path):

@@ -159,7 +159,8 @@ def tflite_rows(scores: dict) -> list[list]:
     """[format, accuracy, size in bytes, latency ms, decision] per format of `tflite_scores`; a format
     that did not convert has None in the figures."""
     rows = []
-    for fmt, score in scores["formats"].items():
+    # The reference (no verdict) first.
+    for fmt, score in sorted(scores["formats"].items(), key=lambda item: "accepted" in item[1]):
         if "accepted" not in score:
             decision = "reference"
         elif score.get("pushed"):

@@ -7,21 +7,29 @@ finished folder into place (one atomic rename on a local or POSIX file system), 
 free version number if that second is already taken. A model byte for byte the same as the newest
 pushed version is not pushed again (a rerun with nothing changed): the PushedModel says `pushed` 0
 and names that version in `identical_to`.
+
+`Pusher` is TFX's Pusher with one more, optional input: a TFLiteExport's models. The ones it
+accepted go into the staged version beside the SavedModel, so they are published (or found
+identical) with it, and never without it; the PushedModel lists them in `tflite_pushed`.
 """
 import logging
 import os
 import uuid
 
 from tfx.components.pusher import executor as tfx_pusher
+from tfx.dsl.components.base import base_component, executor_spec
 from tfx.dsl.io import fileio
 from tfx.proto import pusher_pb2
-from tfx.types import artifact_utils
+from tfx.types import artifact_utils, channel, component_spec, standard_artifacts, standard_component_specs
 from tfx.utils import proto_utils
 
+from components import tflite_export
 from components.baseline import newest_version  # the one rule for the newest complete version
 
 STAGING_PREFIX = ".staging-"  # not a number: model servers ignore it as a version
 IDENTICAL_TO = "identical_to"  # PushedModel property: the pushed version this model equals
+TFLITE = "tflite"  # the optional input: TFLiteExport's models
+TFLITE_PUSHED = "tflite_pushed"  # PushedModel property: the TFLite files pushed, comma-separated
 log = logging.getLogger(__name__)
 
 
@@ -64,6 +72,17 @@ def same_model(a: str, b: str) -> bool:
     return files_a.keys() == files_b.keys() and all(_same_bytes(files_a[k], files_b[k]) for k in files_a)
 
 
+def _stage_tflite(input_dict, staged: str) -> "list[str]":
+    """Copies the accepted TFLite files (if the input is wired) into the staged version; returns them."""
+    if not input_dict.get(TFLITE):
+        return []
+    uri = artifact_utils.get_single_instance(input_dict[TFLITE]).uri
+    files = tflite_export.accepted_files(uri)
+    for name in files:
+        fileio.copy(os.path.join(uri, name), os.path.join(staged, name))
+    return files
+
+
 class Executor(tfx_pusher.Executor):
     def Do(self, input_dict, output_dict, exec_properties):
         destination = pusher_pb2.PushDestination()
@@ -82,6 +101,7 @@ class Executor(tfx_pusher.Executor):
                 if not fileio.exists(os.path.join(staged, "saved_model.pb")):
                     raise RuntimeError(f"the model to push has no saved_model.pb ({self.GetModelPath(input_dict)}); "
                                        "nothing was pushed")
+                pushed.set_string_custom_property(TFLITE_PUSHED, ",".join(_stage_tflite(input_dict, staged)))
                 newest = newest_version(base)
                 if newest and same_model(staged, newest):
                     log.info("The model is identical to the newest pushed version %s: not pushed again", newest)
@@ -96,3 +116,20 @@ class Executor(tfx_pusher.Executor):
         finally:
             if fileio.exists(staging):
                 fileio.rmtree(staging)
+
+
+class PusherSpec(standard_component_specs.PusherSpec):
+    INPUTS = {**standard_component_specs.PusherSpec.INPUTS,
+              TFLITE: component_spec.ChannelParameter(type=standard_artifacts.Model, optional=True)}
+
+
+class Pusher(base_component.BaseComponent):
+    """Pushes a blessed model to a file system with Executor; with `tflite`, its accepted TFLite models too."""
+
+    SPEC_CLASS = PusherSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
+
+    def __init__(self, model, model_blessing, push_destination: pusher_pb2.PushDestination, tflite=None):
+        super().__init__(spec=PusherSpec(model=model, model_blessing=model_blessing, tflite=tflite,
+                                         push_destination=push_destination,
+                                         pushed_model=channel.Channel(type=standard_artifacts.PushedModel)))

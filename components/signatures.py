@@ -3,6 +3,9 @@
 - serving_default: raw encoded images (tf.string [N], TF Serving's {"b64": ...}) →
   probabilities [N, C], label [N] (top class name), class_names [N, C].
 - serving_examples: serialized tf.Example in the flowers layout → the same (for the Evaluator).
+- serving_pixels: decoded float32 pixels 0..255 [N, size, size, 3] → probabilities [N, C]: the model
+  without the Transform graph, the function the TensorFlow Lite models are converted from
+  (components/tflite.py).
 
 Importing this module is cheap (no TensorFlow): `flowers predict` and `flowers report` call the
 model by these names.
@@ -23,6 +26,7 @@ EXAMPLES = "examples"  # SERVING_EXAMPLES' input
 PROBABILITIES = "probabilities"
 LABEL = "label"
 CLASS_NAMES = "class_names"
+SERVING_PIXELS = "serving_pixels"
 
 
 def export(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, export_dir: str,
@@ -58,8 +62,16 @@ def export(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, ex
     def serve_examples(examples):
         return predict(tf.io.parse_example(examples, raw_spec))
 
+    size = model.input_shape[1]
+
+    @tf.function(input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32, name="pixels")],
+                 autograph=False)
+    def serve_pixels(pixels):
+        return {PROBABILITIES: tf.cast(model(pixels, training=False), tf.float32)}
+
     signatures = {
         SERVING_IMAGES: serve_images.get_concrete_function(),
         SERVING_EXAMPLES: serve_examples.get_concrete_function(),
+        SERVING_PIXELS: serve_pixels.get_concrete_function(),
     }
     model.save(export_dir, save_format="tf", signatures=signatures)

@@ -38,6 +38,14 @@ def print_summary(summary: dict, as_json: bool) -> None:
         print(f"Pushed: nothing new (the model is identical to the newest pushed version, {summary['identical_to']})")
     else:
         print("Pushed: nothing")
+    if summary.get("tflite"):
+        from pipeline import summary as run_summary
+
+        print(f"On-device models (eval split, {summary['tflite']['eval_images']} images, one at a time on this CPU):")
+        for fmt, accuracy, size, latency, decision in run_summary.tflite_rows(summary["tflite"]):
+            figures = (f"accuracy {accuracy:.3f} {size / 1e6:8.2f} MB {latency:7.2f} ms" if accuracy is not None
+                       else f"{'':>40}")
+            print(f"  {fmt:<12} {figures}  {decision}")
     if summary.get("tensorboard_dir"):
         print(f"TensorBoard: tensorboard --logdir {summary['tensorboard_dir']}")
     if as_json:
@@ -67,8 +75,13 @@ def cmd_retrain(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from pipeline import predict
 
-    model_dir = predict.find_model(args.model, os.path.join(os.path.abspath(args.output), "serving"))
-    results = predict.predict(model_dir, predict.expand(args.images), args.top_k)
+    serving = os.path.join(os.path.abspath(args.output), "serving")
+    if args.tflite is None:
+        model_dir = predict.find_model(args.model, serving)
+        results = predict.predict(model_dir, predict.expand(args.images), args.top_k)
+    else:  # a .tflite file named, or the one pushed in the version find_model picks
+        model_dir = args.tflite or predict.find_tflite(predict.find_model(args.model, serving))
+        results = predict.predict_tflite(model_dir, predict.expand(args.images), args.top_k)
     if args.json:
         print(json.dumps({"model": model_dir, "predictions": results}))
     else:
@@ -135,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", help="SavedModel folder, or a serving folder of versions (its newest) "
                                          "(default: the newest version under OUTPUT/serving)")
     predict.add_argument("--output", default=default_config().output, help="output root of `flowers run` (default %(default)s)")
+    predict.add_argument("--tflite", nargs="?", const="", metavar="PATH",
+                         help="use a TensorFlow Lite model: PATH, or without PATH the pushed int8 model (else "
+                              "float16) in the version --model or OUTPUT/serving names; class names from the "
+                              "labels.txt beside it")
     predict.add_argument("--top-k", type=positive_int(1), default=3)
     predict.add_argument("--json", action="store_true", help="print the predictions as one JSON object")
     predict.set_defaults(func=cmd_predict)

@@ -103,6 +103,10 @@ class RunConfig:
     min_accuracy: float = 0.5
     # A candidate may trail the last blessed model by at most this much accuracy.
     max_regression: float = 0.02
+    # TensorFlow Lite models (float16, int8) beside the SavedModel, each pushed only when its eval
+    # accuracy is at most `tflite_max_drop` below the SavedModel's (components/tflite_export.py).
+    tflite: bool = True
+    tflite_max_drop: float = 0.01
     beam_workers: int = os.cpu_count() or 1
     # Beam pipeline options for every Beam-powered step (--beam-arg); empty: the local choice of
     # pipeline.local.beam_args, or the compiled package's DirectRunner per step.

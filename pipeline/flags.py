@@ -59,6 +59,17 @@ def fraction(text: str) -> float:
     return value
 
 
+def accuracy_drop(text: str) -> float:
+    """--tflite-max-drop: -1..1 (a negative drop demands that a TFLite model beat the SavedModel)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not -1.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is outside -1..1")
+    return value
+
+
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
     from data.flowers import default_data_dir
 
@@ -87,6 +98,12 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                         help="eval accuracy a model needs to be blessed (default %(default)s)")
     parser.add_argument("--max-regression", type=fraction, default=defaults.max_regression,
                         help="how far below the last blessed model's accuracy a new one may be (default %(default)s)")
+    parser.add_argument("--no-tflite", action="store_true",
+                        help="write no TensorFlow Lite models (default: float16 and int8 models, scored on the eval "
+                             "split and pushed beside the SavedModel when within --tflite-max-drop of its accuracy)")
+    parser.add_argument("--tflite-max-drop", type=accuracy_drop, default=defaults.tflite_max_drop,
+                        help="how far below the SavedModel's eval accuracy a TFLite model may be and still be "
+                             "pushed (default %(default)s: one point)")
     parser.add_argument("--patience", type=positive_int(1),
                         help="epochs without a better validation accuracy before training stops "
                              "(default: the model's own)")
@@ -142,7 +159,8 @@ def config_from_args(args: argparse.Namespace):
     return RunConfig(data=data, output=os.path.abspath(args.output),
                      serving_dir=os.path.abspath(args.serving_dir) if args.serving_dir else None,
                      infer_schema=args.infer_schema, min_accuracy=args.min_accuracy,
-                     max_regression=args.max_regression, split_folders=flowers.has_split_folders(data),
+                     max_regression=args.max_regression, tflite=not args.no_tflite,
+                     tflite_max_drop=args.tflite_max_drop, split_folders=flowers.has_split_folders(data),
                      span_folders=span_folders, span_width=flowers.span_width(data) if span_folders else 0,
                      spans=args.spans, beam_args=tuple(args.beam_args), train=train)
 

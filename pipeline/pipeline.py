@@ -29,6 +29,7 @@ from components.evaluation import Evaluator, eval_config
 from components.example_gen import ImportExampleGen
 from components.record_check import RecordCheck
 from components.schema import CuratedSchemaGen
+from components.tflite_export import TFLiteExport
 from data import flowers
 from pipeline.config import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM, RunConfig
 
@@ -151,9 +152,15 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
                            "tfma.EvalConfig as JSON: the accuracy floor and the regression allowance",
                            to_text=lambda value: json_format.MessageToJson(value, indent=None)))
 
-    pusher = Pusher(
+    # The on-device models, scored against the SavedModel on the Evaluator's split; the Pusher
+    # ships the accepted ones beside it.
+    tflite = TFLiteExport(model=trainer.outputs["model"], examples=window_examples,
+                          transform_graph=transform.outputs["transform_graph"], schema=schema.outputs["schema"],
+                          max_accuracy_drop=config.tflite_max_drop) if config.tflite else None
+
+    pusher = atomic_pusher.Pusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
-        custom_executor_spec=executor_spec.ExecutorClassSpec(atomic_pusher.Executor),
+        tflite=tflite.outputs["tflite"] if tflite else None,
         push_destination=pusher_pb2.PushDestination(
             filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=config.serving_root)))
 
@@ -161,7 +168,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
         components=[examples, *([window] if window else []), statistics, schema, validator, gate, record_check,
-                    transform, trainer, baseline, evaluator, pusher],
+                    transform, trainer, baseline, evaluator, *([tflite] if tflite else []), pusher],
         enable_cache=True,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args,

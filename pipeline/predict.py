@@ -1,4 +1,5 @@
-"""`flowers predict`: the pushed SavedModel fed raw image bytes, as a serving client would."""
+"""`flowers predict`: the pushed SavedModel fed raw image bytes, as a serving client would; or, with
+--tflite, a pushed TensorFlow Lite model fed decoded pixels, as an app would."""
 from __future__ import annotations
 
 import glob
@@ -6,6 +7,8 @@ import os
 
 from components.signatures import CLASS_NAMES, IMAGE_BYTES, PROBABILITIES, SERVING_IMAGES
 from pipeline.summary import latest_pushed_model
+
+TFLITE_PREFERENCE = ("int8", "float16")  # the format `--tflite` picks from a version folder, in order
 
 
 def expand(patterns: list[str]) -> list[str]:
@@ -70,6 +73,58 @@ def predict(model_dir: str, paths: list[str], top_k: int = 3) -> list[dict]:
             continue
         probabilities = out[PROBABILITIES].numpy()[0]
         names = [n.decode() for n in out[CLASS_NAMES].numpy()[0]]
+        order = probabilities.argsort()[::-1][:top_k]
+        results.append({"path": path, "top": [(names[i], float(probabilities[i])) for i in order]})
+    return results
+
+
+def find_tflite(model_dir: str) -> str:
+    """The int8 model in version folder `model_dir`, else its float16 one; FileNotFoundError naming
+    why there is none."""
+    from components.tflite import FILE_NAMES
+
+    for fmt in TFLITE_PREFERENCE:
+        path = os.path.join(model_dir, FILE_NAMES[fmt])
+        if os.path.isfile(path):
+            return path
+    raise FileNotFoundError(f"no TFLite model in {model_dir}: none was within the accuracy limit of the SavedModel "
+                            "when it was pushed (the run's summary says why), or the run had --no-tflite")
+
+
+def tflite_labels(tflite_path: str) -> list[str]:
+    """The class names of a TFLite model: the labels file beside it, one a line in output order."""
+    from data.flowers import LABELS_FILE
+
+    path = os.path.join(os.path.dirname(tflite_path), LABELS_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no {LABELS_FILE} beside {tflite_path}: the class names of its outputs")
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def predict_tflite(tflite_path: str, paths: list[str], top_k: int = 3) -> list[dict]:
+    """As `predict`, with a TFLite model: each image decoded and resized as in training (Transform's
+    own function), then classified alone."""
+    import tensorflow as tf
+
+    from components.tflite import Classifier
+    from components.transform import decode_and_resize
+
+    if not os.path.isfile(tflite_path):
+        raise FileNotFoundError(f"no TFLite model at {tflite_path}")
+    with open(tflite_path, "rb") as f:
+        classifier = Classifier(f.read())
+    names = tflite_labels(tflite_path)
+    results = []
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                pixels = decode_and_resize(tf.constant(f.read()), classifier.image_size).numpy()
+        except (OSError, tf.errors.InvalidArgumentError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not a decodable image"
+            results.append({"path": path, "error": reason})
+            continue
+        probabilities = classifier.probabilities(pixels)
         order = probabilities.argsort()[::-1][:top_k]
         results.append({"path": path, "top": [(names[i], float(probabilities[i])) for i in order]})
     return results

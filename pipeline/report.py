@@ -67,6 +67,7 @@ def write_report(output: str, report_dir: str | None = None, pipeline_name: str 
     sections = [("Training", _training(artifacts, png)),
                 ("Evaluation", _evaluation(artifacts, class_names, png)),
                 ("Eval images", _eval_images(artifacts, splits, grid_images, png)),
+                ("On-device models", _on_device(summary)),
                 ("Data", _data(splits, artifacts, png)),
                 ("Lineage", _lineage(summary, props, artifacts, class_source))]
     page = _page(summary, sections)
@@ -233,6 +234,20 @@ def _eval_images(artifacts: dict, splits: dict, count: int, png) -> str:
             f"<p>The first {len(predictions)} eval records, classified by the trained model's "
             f"<code>{SERVING_IMAGES}</code> signature from their JPEG bytes: predicted class and probability; "
             f"{mistakes} mistakes, framed in red with the true class.</p>")
+
+
+def _on_device(summary: dict) -> str:
+    if not summary.get("tflite"):
+        return "<p>No TensorFlow Lite models (run without <code>--no-tflite</code>).</p>"
+    scores = summary["tflite"]
+    rows = [[fmt, "" if accuracy is None else accuracy, f"{size:,}" if size else "", f"{latency:.2f}" if latency else "", decision]
+            for fmt, accuracy, size, latency, decision in run_summary.tflite_rows(scores)]
+    return (_table(["format", "accuracy", "bytes", "latency (ms)", "decision"], rows, numeric=(1, 2, 3)) +
+            f"<p>Each model classified the {scores['eval_images']} eval images one at a time on this machine's CPU "
+            "(latency: the median; TFLite on one thread). A TFLite model is pushed beside the SavedModel when its "
+            f"accuracy is at most {scores['max_accuracy_drop']:g} below the SavedModel's, and only when the "
+            "SavedModel is pushed. The int8 model takes uint8 pixels and returns uint8 probabilities; the float16 "
+            "one takes float32 pixels; both at the training size, 0..255.</p>")
 
 
 # --- Data (TFDV) ---------------------------------------------------------------------------------

@@ -142,14 +142,54 @@ def read_summary(metadata_path: str, pipeline_name: str) -> dict:
             summary["per_class_accuracy"] = dict(sorted(per_class.items()))
         if "model_run" in outputs:
             summary["tensorboard_dir"] = outputs["model_run"].uri
+        if "tflite" in outputs and execution.last_known_state in (_STATES.COMPLETE, _STATES.CACHED):
+            summary["tflite"] = tflite_scores(outputs["tflite"].uri)
         if "pushed_model" in outputs:
             props = outputs["pushed_model"].custom_properties
             summary["pushed"] = bool(props["pushed"].int_value) if "pushed" in props else False
+            _mark_tflite_pushed(summary, props)
             if summary["pushed"]:
                 summary["pushed_model_dir"] = props["pushed_destination"].string_value
             elif "identical_to" in props:  # components.atomic_pusher.IDENTICAL_TO: already serving
                 summary["identical_to"] = props["identical_to"].string_value
     return summary
+
+
+def tflite_scores(uri: str) -> dict:
+    """TFLiteExport's scores: {"uri" (its folder), "max_accuracy_drop", "eval_images", "formats": {format: {"accuracy",
+    "bytes", "latency_ms"; for TFLite ones "accepted", "reason", "pushed"}}} (the SavedModel first)."""
+    from components.tflite_export import read_scores
+
+    scores = dict(read_scores(uri), uri=uri)
+    for score in scores["formats"].values():
+        if "accepted" in score:
+            score["pushed"] = False
+    return scores
+
+
+def tflite_rows(scores: dict) -> list[list]:
+    """[format, accuracy, size in bytes, latency ms, decision] per format of `tflite_scores`; a format
+    that did not convert has None in the figures."""
+    rows = []
+    # The reference (no verdict) first.
+    for fmt, score in sorted(scores["formats"].items(), key=lambda item: "accepted" in item[1]):
+        if "accepted" not in score:
+            decision = "reference"
+        elif score.get("pushed"):
+            decision = "pushed"
+        else:
+            decision = score["reason"] if not score["accepted"] else "accepted; not pushed (the SavedModel was not)"
+        rows.append([fmt, score.get("accuracy"), score.get("bytes"), score.get("latency_ms"), decision])
+    return rows
+
+
+def _mark_tflite_pushed(summary: dict, pushed_props) -> None:
+    from components.atomic_pusher import TFLITE_PUSHED
+
+    files = set(pushed_props[TFLITE_PUSHED].string_value.split(",")) if TFLITE_PUSHED in pushed_props else set()
+    for score in summary.get("tflite", {}).get("formats", {}).values():
+        if "accepted" in score:
+            score["pushed"] = score.get("file") in files
 
 
 def latest_pushed_model(serving_root: str) -> Optional[str]:

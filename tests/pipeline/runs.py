@@ -24,3 +24,33 @@ def flowers_run(*flags: str, check: bool = True, command: str = "run") -> tuple[
         assert proc.returncode == 0, f"flowers {command} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
     summary = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else {}
     return proc, summary
+
+
+def write_real_records(shared_flowers: Path, folder: Path, count: int, classes: tuple[str, ...] = ()) -> Path:
+    """The first `count` real photos of ../shared/flowers as one TFRecord file in `folder`; returns
+    `folder`. With `classes`, as many photos of each of those (count / classes), renumbered in that
+    order and named in a labels.txt."""
+    import tensorflow as tf
+
+    from data import flowers
+
+    files = flowers.list_record_files(str(shared_flowers))
+    per_class: dict[str, int] = {}
+    written = 0
+    with tf.io.TFRecordWriter(str(folder / f"real00-{count}.tfrec")) as writer:
+        for serialized in tf.data.TFRecordDataset(files).as_numpy_iterator():
+            if written == count:
+                break
+            if classes:
+                record = flowers.decode_example(serialized)
+                label = record[flowers.LABEL_KEY]
+                if label not in classes or per_class.get(label, 0) == count // len(classes):
+                    continue
+                per_class[label] = per_class.get(label, 0) + 1
+                serialized = flowers.encode_example(record[flowers.IMAGE_KEY], classes.index(label),
+                                                    *record[flowers.SIZE_KEY], class_names=classes)
+            writer.write(serialized)
+            written += 1
+    if classes:
+        (folder / flowers.LABELS_FILE).write_text("".join(f"{name}\n" for name in classes))
+    return folder

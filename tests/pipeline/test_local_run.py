@@ -17,7 +17,7 @@ from tests.records import read_records
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
 EXPECTED_COMPONENTS = {"ImportExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator",
-                       "AnomaliesGate", "RecordCheck", "Transform", "Trainer", "Evaluator", "Pusher"}
+                       "AnomaliesGate", "RecordCheck", "Transform", "Trainer", "Evaluator", "TFLiteExport", "Pusher"}
 
 
 def _jpegs(path, count):

@@ -69,3 +69,13 @@ def test_the_gates_sit_before_transform():
     assert components["ExampleValidator"] in gate.upstream_nodes
     assert components["ImportExampleGen"] in record_check.upstream_nodes
     assert {gate, record_check} <= components["Transform"].upstream_nodes
+
+
+def test_the_pusher_reads_the_tflite_models_unless_they_are_off():
+    components = _components(RunConfig())
+    tflite = components["TFLiteExport"]
+    assert components["Trainer"] in tflite.upstream_nodes and tflite in components["Pusher"].upstream_nodes
+    assert tflite.exec_properties["max_accuracy_drop"] == RunConfig().tflite_max_drop
+    assert "tflite" in components["Pusher"].inputs
+    off = _components(dataclasses.replace(RunConfig(), tflite=False))
+    assert "TFLiteExport" not in off and "tflite" not in off["Pusher"].inputs

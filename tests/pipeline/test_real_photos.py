@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from data import flowers
-from tests.pipeline.runs import flowers_run
+from tests.pipeline.runs import flowers_run, write_real_records
 from tests.records import read_records
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
@@ -14,11 +14,7 @@ TRAIN_RECORDS = 60
 
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory, shared_flowers):
-    data = tmp_path_factory.mktemp("real_data")
-    files = flowers.list_record_files(str(shared_flowers))
-    with tf.io.TFRecordWriter(str(data / "real00-60.tfrec")) as writer:
-        for serialized in tf.data.TFRecordDataset(files).take(TRAIN_RECORDS).as_numpy_iterator():
-            writer.write(serialized)
+    data = write_real_records(shared_flowers, tmp_path_factory.mktemp("real_data"), TRAIN_RECORDS)
     output = tmp_path_factory.mktemp("real_run")
     _, summary = flowers_run("--data", str(data), "--output", str(output), "--min-accuracy", "0",
                              "--image-size", "96", "--epochs", "2")

@@ -7,17 +7,27 @@ finished folder into place (one atomic rename on a local or POSIX file system), 
 free version number if that second is already taken. A model byte for byte the same as the newest
 pushed version is not pushed again (a rerun with nothing changed): the PushedModel says `pushed` 0
 and names that version in `identical_to`.
+
+The Pusher here is TFX's with one more, optional input: the DriftStatistics of the run's span
+(components/drift_gate.py), stored in the version folder as drift.STATISTICS_FILE, so that later
+runs compare their data with the data the served model was trained on.
 """
 import logging
 import os
 import uuid
 
+from tfx.components.pusher import component as tfx_pusher_component
 from tfx.components.pusher import executor as tfx_pusher
+from tfx.dsl.components.base import base_component, executor_spec
 from tfx.dsl.io import fileio
 from tfx.proto import pusher_pb2
-from tfx.types import artifact_utils
-from tfx.utils import proto_utils
+from tfx.types import artifact_utils, channel, component_spec, standard_artifacts, standard_component_specs
+from tfx.utils import json_utils, proto_utils
 
+from components import drift
+from components.drift_gate import DriftStatistics, statistics_file
+
+DRIFT_STATISTICS = "drift_statistics"  # the Pusher's input: the run's DriftStatistics
 STAGING_PREFIX = ".staging-"  # not a number: model servers ignore it as a version
 IDENTICAL_TO = "identical_to"  # PushedModel property: the pushed version this model equals
 log = logging.getLogger(__name__)
@@ -66,8 +76,11 @@ def _same_bytes(a: str, b: str) -> bool:
 
 
 def same_model(a: str, b: str) -> bool:
-    """True when the two folders hold the same files with the same bytes."""
+    """True when the two folders hold the same model: the same files with the same bytes, but for
+    the drift statistics kept beside it (data a model byte for byte the same was trained on)."""
     files_a, files_b = _files(a), _files(b)
+    for files in (files_a, files_b):
+        files.pop(drift.STATISTICS_FILE, None)
     return files_a.keys() == files_b.keys() and all(_same_bytes(files_a[k], files_b[k]) for k in files_a)
 
 
@@ -89,6 +102,9 @@ class Executor(tfx_pusher.Executor):
                 if not fileio.exists(os.path.join(staged, "saved_model.pb")):
                     raise RuntimeError(f"the model to push has no saved_model.pb ({self.GetModelPath(input_dict)}); "
                                        "nothing was pushed")
+                if input_dict.get(DRIFT_STATISTICS):
+                    statistics = artifact_utils.get_single_instance(input_dict[DRIFT_STATISTICS])
+                    fileio.copy(statistics_file(statistics.uri), os.path.join(staged, drift.STATISTICS_FILE))
                 newest = newest_version(base)
                 if newest and same_model(staged, newest):
                     log.info("The model is identical to the newest pushed version %s: not pushed again", newest)
@@ -103,3 +119,21 @@ class Executor(tfx_pusher.Executor):
         finally:
             if fileio.exists(staging):
                 fileio.rmtree(staging)
+
+
+class PusherSpec(standard_component_specs.PusherSpec):
+    INPUTS = {**standard_component_specs.PusherSpec.INPUTS,
+              DRIFT_STATISTICS: component_spec.ChannelParameter(type=DriftStatistics, optional=True)}
+
+
+class Pusher(tfx_pusher_component.Pusher):
+    """TFX's Pusher with this module's executor, and the run's drift statistics pushed with the model."""
+
+    SPEC_CLASS = PusherSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
+
+    def __init__(self, model, model_blessing, push_destination: pusher_pb2.PushDestination, drift_statistics=None):
+        spec = PusherSpec(model=model, model_blessing=model_blessing, push_destination=push_destination,
+                          custom_config=json_utils.dumps(None), drift_statistics=drift_statistics,
+                          pushed_model=channel.Channel(type=standard_artifacts.PushedModel))
+        base_component.BaseComponent.__init__(self, spec=spec)

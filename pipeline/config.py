@@ -92,6 +92,10 @@ class RunConfig:
     # --infer-schema lets SchemaGen learn it.
     infer_schema: bool = False
     schema_file: str = flowers.schema_file()
+    # How far a new span may drift from the data the served model was trained on (components/drift.py);
+    # --accept-drift lets one run through past it.
+    drift_schema_file: str = flowers.drift_schema_file()
+    accept_drift: bool = False
     # True when `data` holds train/ and eval/ folders: use them as the splits instead of hashing.
     split_folders: bool = False
     # True when `data` holds span-1/, span-2/, ...: each run ingests the newest span.

@@ -6,11 +6,11 @@ from typing import Optional
 
 from google.protobuf import json_format
 from tfx import v1 as tfx
-from tfx.dsl.components.base import executor_spec
 
 from components import atomic_pusher
 from components.anomalies_gate import AnomaliesGate
 from components.baseline import Baseline
+from components.drift_gate import DriftGate, DriftStatisticsGen
 from components.evaluation import Evaluator, eval_config
 from components.example_gen import ImportExampleGen
 from components.record_check import RecordCheck
@@ -29,6 +29,11 @@ def _param(enabled: bool, name: str, value, description: str, to_text=str):
         return value
     return tfx.dsl.experimental.RuntimeParameter(name=name, ptype=str, default=to_text(value),
                                                  description=description)
+
+
+def _text(path: str) -> str:
+    with open(path) as f:
+        return f.read()
 
 
 def input_config(config: RunConfig) -> tfx.proto.Input:
@@ -100,6 +105,14 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     gate = AnomaliesGate(anomalies=validator.outputs["anomalies"])
     # A Beam component like the four of TFX: the run's Beam args reach it too. The schema names the classes.
     record_check = RecordCheck(examples=examples.outputs["examples"], schema=schema.outputs["schema"])
+    # The last blessed model: the newest version under the serving root, found by a container step
+    # (a resolver would not run on a Kubeflow Pipelines backend). Its copy carries the statistics of
+    # the data it was trained on, which the new span is compared with.
+    baseline = Baseline(serving_root=config.serving_root)
+    drift_statistics = DriftStatisticsGen(examples=examples.outputs["examples"])
+    drift_gate = DriftGate(drift_statistics=drift_statistics.outputs["drift_statistics"],
+                           baseline_model=baseline.outputs["model"], drift_schema=_text(config.drift_schema_file),
+                           accept_drift=int(config.accept_drift))
     # The gates judge the newly ingested span (older ones passed them when they arrived); training
     # and evaluation read the window of spans when there is one.
     window = span_window(config, examples)
@@ -115,6 +128,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         materialize=False)
     transform.add_upstream_node(gate)
     transform.add_upstream_node(record_check)
+    transform.add_upstream_node(drift_gate)
 
     trainer = tfx.components.Trainer(
         run_fn=TRAINER_FN,
@@ -128,10 +142,6 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
                              "TrainConfig as JSON; image_size must stay as compiled (Transform's is fixed)",
                              to_text=lambda value: json.dumps(value, sort_keys=True)))
 
-    # The last blessed model: the newest version under the serving root, found by a container step
-    # (a resolver would not run on a Kubeflow Pipelines backend).
-    baseline = Baseline(serving_root=config.serving_root)
-
     evaluator = Evaluator(
         examples=window_examples, model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"], example_splits=[flowers.EVAL_SPLIT],
@@ -139,9 +149,9 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
                            "tfma.EvalConfig as JSON: the accuracy floor and the regression allowance",
                            to_text=lambda value: json_format.MessageToJson(value, indent=None)))
 
-    pusher = tfx.components.Pusher(
+    pusher = atomic_pusher.Pusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
-        custom_executor_spec=executor_spec.ExecutorClassSpec(atomic_pusher.Executor),
+        drift_statistics=drift_statistics.outputs["drift_statistics"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_root)))
 
@@ -149,7 +159,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
         components=[examples, *([window] if window else []), statistics, schema, validator, gate, record_check,
-                    transform, trainer, baseline, evaluator, pusher],
+                    baseline, drift_statistics, drift_gate, transform, trainer, evaluator, pusher],
         enable_cache=True,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args,

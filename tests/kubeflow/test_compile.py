@@ -86,6 +86,23 @@ def test_the_baseline_is_a_container_step_reading_the_serving_root(compiled):
     assert "components.evaluation.Executor" in executor(spec, "Evaluator")["container"]["args"]
 
 
+def test_the_drift_gate_is_a_container_step_before_transform_and_its_statistics_reach_the_pusher(compiled):
+    spec = compiled["spec"]
+    gate = spec.root.dag.tasks["DriftGate"]
+    inputs = {key: (a.task_output_artifact.producer_task, a.task_output_artifact.output_artifact_key)
+              for key, a in gate.inputs.artifacts.items()}
+    assert inputs == {"drift_statistics": ("DriftStatisticsGen", "drift_statistics"), "baseline_model": ("Baseline", "model")}
+    assert gate.inputs.parameters["accept_drift"].runtime_value.constant.number_value == 0
+    assert 'jensen_shannon_divergence' in gate.inputs.parameters["drift_schema"].runtime_value.constant.string_value
+    assert "DriftGate" in spec.root.dag.tasks["Transform"].dependent_tasks
+    assert "components.drift_gate.DriftGate_Executor" in executor(spec, "DriftGate")["container"]["args"]
+    pusher = spec.root.dag.tasks["Pusher"].inputs.artifacts["drift_statistics"].task_output_artifact
+    assert (pusher.producer_task, pusher.output_artifact_key) == ("DriftStatisticsGen", "drift_statistics")
+    assert "components.atomic_pusher.Executor" in executor(spec, "Pusher")["container"]["args"]
+    declared = spec.components[spec.root.dag.tasks["DriftGate"].component_ref.name].input_definitions
+    assert "title: flowers.DriftStatistics" in declared.artifacts["drift_statistics"].artifact_type.instance_schema
+
+
 def test_each_container_runs_the_image_with_the_project_entrypoint_and_modules(compiled):
     spec = compiled["spec"]
     containers = {task: executor(spec, task)["container"] for task in spec.root.dag.tasks}

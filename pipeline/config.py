@@ -16,6 +16,7 @@ from models import DEFAULT_MODEL
 DATA_PARAM = "data"  # ImportExampleGen input_base: the records' directory
 TRAINER_PARAM = "trainer_config"  # Trainer custom_config: TrainConfig as JSON (model, epochs, ...)
 EVAL_PARAM = "eval_config"  # Evaluator eval_config: tfma.EvalConfig as JSON (min accuracy, ...)
+ACCEPT_DRIFT_PARAM = "accept_drift"  # DriftGate accept_drift: 1 lets one run through a drift
 # Under the pipeline root: backups of fits cut short, one folder per set of Trainer inputs
 # (components/resume.py); each goes once its model is exported.
 TRAINER_BACKUPS = "Trainer/backups"

@@ -16,18 +16,18 @@ from components.example_gen import ImportExampleGen
 from components.record_check import RecordCheck
 from components.schema import CuratedSchemaGen
 from data import flowers
-from pipeline.config import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM, RunConfig
+from pipeline.config import ACCEPT_DRIFT_PARAM, DATA_PARAM, EVAL_PARAM, TRAINER_PARAM, RunConfig
 
 TRANSFORM_FN = "components.transform.preprocessing_fn"
 TRAINER_FN = "components.trainer.run_fn"
 
 
 
-def _param(enabled: bool, name: str, value, description: str, to_text=str):
-    """`value` itself, or a string RuntimeParameter whose default is `to_text(value)`."""
+def _param(enabled: bool, name: str, value, description: str, to_text=str, ptype=str):
+    """`value` itself, or a RuntimeParameter whose default is `to_text(value)`."""
     if not enabled:
         return value
-    return tfx.dsl.experimental.RuntimeParameter(name=name, ptype=str, default=to_text(value),
+    return tfx.dsl.experimental.RuntimeParameter(name=name, ptype=ptype, default=to_text(value),
                                                  description=description)
 
 
@@ -92,7 +92,7 @@ def span_window(config: RunConfig, examples) -> Optional[tfx.dsl.Resolver]:
 def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: list[str],
                     metadata_connection_config: Optional[object] = None,
                     runtime_parameters: bool = False) -> tfx.dsl.Pipeline:
-    """The DAG. `runtime_parameters`: expose DATA_PARAM, TRAINER_PARAM and EVAL_PARAM, defaulting to
+    """The DAG. `runtime_parameters`: expose DATA_PARAM, TRAINER_PARAM, EVAL_PARAM and ACCEPT_DRIFT_PARAM, defaulting to
     the config's values, for a runner that compiles the pipeline for a server."""
     data_base = _param(runtime_parameters, DATA_PARAM, flowers.split_location(config.data)[0],
                        "directory of the TFRecords (the file pattern, span folders and train/eval layout are "
@@ -112,7 +112,9 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     drift_statistics = DriftStatisticsGen(examples=examples.outputs["examples"])
     drift_gate = DriftGate(drift_statistics=drift_statistics.outputs["drift_statistics"],
                            baseline_model=baseline.outputs["model"], drift_schema=_text(config.drift_schema_file),
-                           accept_drift=int(config.accept_drift))
+                           accept_drift=_param(runtime_parameters, ACCEPT_DRIFT_PARAM, int(config.accept_drift),
+                                               "1: let this run train on a span that drifted past a threshold",
+                                               to_text=int, ptype=int))
     # The gates judge the newly ingested span (older ones passed them when they arrived); training
     # and evaluation read the window of spans when there is one.
     window = span_window(config, examples)

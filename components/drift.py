@@ -4,7 +4,8 @@ TFX's ExampleValidator judges a span against the schema alone, so a camera chang
 source or a shifted class mix passes it. Here each photo is reduced to a few properties (width,
 height, JPEG bytes, mean brightness, mean saturation) and its label; TFDV computes their statistics
 for the new span, and compares them with the statistics stored beside the served model, using the
-comparators and thresholds of the curated drift schema (data/schema/drift.pbtxt).
+comparators and thresholds of the curated drift schema (data/schema/drift.pbtxt). The pipeline's
+steps that do this are in components/drift_gate.py.
 """
 from __future__ import annotations
 

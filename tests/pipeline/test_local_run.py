@@ -16,7 +16,8 @@ from tests.pipeline.runs import TINY_FLAGS, flowers_run
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
 EXPECTED_COMPONENTS = {"ImportExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator",
-                       "AnomaliesGate", "RecordCheck", "Transform", "Trainer", "Evaluator", "Pusher"}
+                       "AnomaliesGate", "RecordCheck", "Baseline", "DriftStatisticsGen", "DriftGate", "Transform",
+                       "Trainer", "Evaluator", "Pusher"}
 
 
 def _jpegs(path, count):

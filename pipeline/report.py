@@ -326,7 +326,7 @@ def _describe(feature) -> str:
         return "—"
     if feature.HasField("num_stats"):
         n = feature.num_stats
-        return f"mean {n.mean:.3g} ± {n.std_dev:.2g} ({n.min:g}–{n.max:g})"
+        return f"mean {n.mean:.3g} ± {n.std_dev:.2g} ({n.min:.3g}–{n.max:.3g})"
     total = sum(v.frequency for v in feature.string_stats.top_values) or 1
     return ", ".join(f"{v.value} {v.frequency / total:.0%}" for v in feature.string_stats.top_values[:5])
 
@@ -374,6 +374,7 @@ def _drift(drift: dict | None, outputs: dict, png) -> str:
         ax.set_title(f"{name}: {drift['distances'].get(name, float('nan')):.3f}" + (" (drifted)" if name in drifted else ""),
                      color="#c62828" if name in drifted else "black", fontsize=10)
         ax.legend(fontsize=8)
+    figure.tight_layout()
     return (f"<p>This span against the data the served model was trained on (<code>{html.escape(drift['reference'])}"
             f"</code>): <b>{html.escape(drift['verdict'])}</b>. Thresholds from <code>data/schema/drift.pbtxt</code>; "
             "L-infinity distance of the class shares, Jensen-Shannon divergence of each property's histogram.</p>" +

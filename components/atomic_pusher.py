@@ -11,6 +11,10 @@ and names that version in `identical_to`.
 `Pusher` is TFX's Pusher with one more, optional input: a TFLiteExport's models. The ones it
 accepted go into the staged version beside the SavedModel, so they are published (or found
 identical) with it, and never without it; the PushedModel lists them in `tflite_pushed`.
+
+Its other optional input is the DriftStatistics of the run's span
+(components/drift_gate.py), stored in the version folder as drift.STATISTICS_FILE, so that later
+runs compare their data with the data the served model was trained on.
 """
 import logging
 import os
@@ -21,11 +25,13 @@ from tfx.dsl.components.base import base_component, executor_spec
 from tfx.dsl.io import fileio
 from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, channel, component_spec, standard_artifacts, standard_component_specs
-from tfx.utils import proto_utils
+from tfx.utils import json_utils, proto_utils
 
-from components import tflite_export
+from components import drift, tflite_export
 from components.baseline import newest_version  # the one rule for the newest complete version
+from components.drift_gate import DriftStatistics, statistics_file
 
+DRIFT_STATISTICS = "drift_statistics"  # the optional input: the run's DriftStatistics
 STAGING_PREFIX = ".staging-"  # not a number: model servers ignore it as a version
 IDENTICAL_TO = "identical_to"  # PushedModel property: the pushed version this model equals
 TFLITE = "tflite"  # the optional input: TFLiteExport's models
@@ -67,8 +73,11 @@ def _same_bytes(a: str, b: str) -> bool:
 
 
 def same_model(a: str, b: str) -> bool:
-    """True when the two folders hold the same files with the same bytes."""
+    """True when the two folders hold the same model: the same files with the same bytes, but for
+    the drift statistics kept beside it (data a model byte for byte the same was trained on)."""
     files_a, files_b = _files(a), _files(b)
+    for files in (files_a, files_b):
+        files.pop(drift.STATISTICS_FILE, None)
     return files_a.keys() == files_b.keys() and all(_same_bytes(files_a[k], files_b[k]) for k in files_a)
 
 
@@ -102,6 +111,9 @@ class Executor(tfx_pusher.Executor):
                     raise RuntimeError(f"the model to push has no saved_model.pb ({self.GetModelPath(input_dict)}); "
                                        "nothing was pushed")
                 pushed.set_string_custom_property(TFLITE_PUSHED, ",".join(_stage_tflite(input_dict, staged)))
+                if input_dict.get(DRIFT_STATISTICS):
+                    statistics = artifact_utils.get_single_instance(input_dict[DRIFT_STATISTICS])
+                    fileio.copy(statistics_file(statistics.uri), os.path.join(staged, drift.STATISTICS_FILE))
                 newest = newest_version(base)
                 if newest and same_model(staged, newest):
                     log.info("The model is identical to the newest pushed version %s: not pushed again", newest)
@@ -120,16 +132,20 @@ class Executor(tfx_pusher.Executor):
 
 class PusherSpec(standard_component_specs.PusherSpec):
     INPUTS = {**standard_component_specs.PusherSpec.INPUTS,
-              TFLITE: component_spec.ChannelParameter(type=standard_artifacts.Model, optional=True)}
+              TFLITE: component_spec.ChannelParameter(type=standard_artifacts.Model, optional=True),
+              DRIFT_STATISTICS: component_spec.ChannelParameter(type=DriftStatistics, optional=True)}
 
 
 class Pusher(base_component.BaseComponent):
-    """Pushes a blessed model to a file system with Executor; with `tflite`, its accepted TFLite models too."""
+    """Pushes a blessed model to a file system with Executor; with `tflite`, its accepted TFLite
+    models too; with `drift_statistics`, the statistics of the data it was trained on."""
 
     SPEC_CLASS = PusherSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
 
-    def __init__(self, model, model_blessing, push_destination: pusher_pb2.PushDestination, tflite=None):
+    def __init__(self, model, model_blessing, push_destination: pusher_pb2.PushDestination, tflite=None,
+                 drift_statistics=None):
         super().__init__(spec=PusherSpec(model=model, model_blessing=model_blessing, tflite=tflite,
-                                         push_destination=push_destination,
+                                         drift_statistics=drift_statistics, push_destination=push_destination,
+                                         custom_config=json_utils.dumps(None),
                                          pushed_model=channel.Channel(type=standard_artifacts.PushedModel)))

@@ -31,6 +31,7 @@ MODEL = "model"
 # by the executor where no driver runs; recorded on the output as `copied_from`.
 VERSION_DIR = "version_dir"
 NO_BASELINE = "NO_BASELINE"
+COPIED_FROM = "copied_from"  # custom property of the output: the version copied ("" for none)
 
 
 def newest_version(serving_root: str) -> Optional[str]:
@@ -59,7 +60,7 @@ class Executor(base_executor.BaseExecutor):
         version = exec_properties.get(VERSION_DIR)
         if version is None:  # no driver ran (Kubeflow Pipelines, Vertex AI)
             version = newest_version(exec_properties[SERVING_ROOT]) or ""
-        model.set_string_custom_property("copied_from", version)
+        model.set_string_custom_property(COPIED_FROM, version)
         if version:
             io_utils.copy_dir(version, path_utils.serving_model_dir(model.uri))
             return

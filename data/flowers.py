@@ -195,6 +195,12 @@ def schema_file() -> str:
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema", "schema.pbtxt")
 
 
+def drift_schema_file() -> str:
+    """The curated drift schema: how far a new span may drift from the served model's data
+    (components/drift.py)."""
+    return os.path.join(os.path.dirname(schema_file()), "drift.pbtxt")
+
+
 def schema_feature_spec(path: str | None = None) -> dict:
     """The parsing spec a schema implies (the curated one by default), as Transform derives it for
     its graph: TFTransformOutput.raw_feature_spec() of a run with that schema."""

@@ -17,6 +17,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")
 warnings.filterwarnings("ignore", category=FutureWarning)
 
+def drift_line(drift: dict) -> str:
+    """One line: the verdict of the drift gate and the largest distances against their thresholds."""
+    if drift["note"]:
+        return f"Drift: {drift['note']}"
+    distances = ", ".join(f"{name} {value:.2f}/{drift['thresholds'][name][1]:g}"
+                          for name, value in sorted(drift["distances"].items(), key=lambda item: -item[1]))
+    return f"Drift against {drift['reference']}: {drift['verdict']} (distance/threshold: {distances})"
+
+
 def print_summary(summary: dict, as_json: bool) -> None:
     print("\nComponents:")
     for c in summary["components"]:
@@ -29,6 +38,8 @@ def print_summary(summary: dict, as_json: bool) -> None:
         print(f"Baseline (last blessed) accuracy: {summary['baseline_accuracy']:.3f}")
     for label, value in summary.get("per_class_accuracy", {}).items():
         print(f"  {label:<12} {value:.3f}")
+    if summary.get("drift"):
+        print(drift_line(summary["drift"]))
     if summary.get("spans") not in (None, [0]):  # span 0: data without span folders
         print(f"Spans: {', '.join(map(str, summary['spans']))}")
     print(f"Blessed: {'yes' if summary['blessed'] else 'no'}")

@@ -62,7 +62,7 @@ def _run_values(args: argparse.Namespace) -> dict:
     from pipeline import deploy
 
     return deploy.parameter_values(_package(args), data=args.data, epochs=args.epochs, model=args.model,
-                                     min_accuracy=args.min_accuracy)
+                                     min_accuracy=args.min_accuracy, accept_drift=getattr(args, "accept_drift", False))
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
@@ -159,6 +159,9 @@ def add_kubeflow_commands(sub) -> None:
     submit = sub.add_parser("submit", help="start one run of the compiled pipeline on KFP (or Vertex AI)")
     _add_server_flags(submit)
     submit.add_argument("--run-name", help="run name (default: flowers and the time)")
+    submit.add_argument("--accept-drift", action="store_true",
+                        help="let this run train on a span that drifted from the served model's data past a "
+                             "threshold (a run-time parameter; a schedule never accepts drift)")
     submit.set_defaults(func=cmd_submit)
 
     schedule = sub.add_parser("schedule", help="upload the compiled pipeline and run it on a cron schedule")
@@ -178,7 +181,7 @@ def add_kubeflow_commands(sub) -> None:
                              help="the run's folder: root/ replaces the compiled pipeline root (pushes land in "
                                   "root/serving), logs/, cache/ (default %(default)s)")
     run_package.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                             help="a run-time parameter (data, trainer_config, eval_config); data may be a "
+                             help="a run-time parameter (data, trainer_config, eval_config, accept_drift); data may be a "
                                   "folder of this machine")
     run_package.add_argument("--vertex", action="store_true",
                              help="hand the steps their input as Vertex AI does, running lifecycle hooks")

@@ -16,6 +16,7 @@ from models import DEFAULT_MODEL
 DATA_PARAM = "data"  # ImportExampleGen input_base: the records' directory
 TRAINER_PARAM = "trainer_config"  # Trainer custom_config: TrainConfig as JSON (model, epochs, ...)
 EVAL_PARAM = "eval_config"  # Evaluator eval_config: tfma.EvalConfig as JSON (min accuracy, ...)
+ACCEPT_DRIFT_PARAM = "accept_drift"  # DriftGate accept_drift: 1 lets one run through a drift
 # Under the pipeline root: backups of fits cut short, one folder per set of Trainer inputs
 # (components/resume.py); each goes once its model is exported.
 TRAINER_BACKUPS = "Trainer/backups"
@@ -92,6 +93,10 @@ class RunConfig:
     # --infer-schema lets SchemaGen learn it.
     infer_schema: bool = False
     schema_file: str = flowers.schema_file()
+    # How far a new span may drift from the data the served model was trained on (components/drift.py);
+    # --accept-drift lets one run through past it.
+    drift_schema_file: str = flowers.drift_schema_file()
+    accept_drift: bool = False
     # True when `data` holds train/ and eval/ folders: use them as the splits instead of hashing.
     split_folders: bool = False
     # True when `data` holds span-1/, span-2/, ...: each run ingests the newest span.

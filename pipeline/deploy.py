@@ -8,7 +8,7 @@ import re
 import time
 from typing import Any, Optional
 
-from pipeline.config import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM
+from pipeline.config import ACCEPT_DRIFT_PARAM, DATA_PARAM, EVAL_PARAM, TRAINER_PARAM
 from pipeline.kubeflow import IMAGE_PROJECT_DIR, load_package
 
 DEFAULT_EXPERIMENT = "flowers"
@@ -31,7 +31,8 @@ def compiled_parameters(package: str) -> dict[str, Any]:
 
 
 def parameter_values(package: str, data: Optional[str] = None, epochs: Optional[int] = None,
-                     model: Optional[str] = None, min_accuracy: Optional[float] = None) -> dict[str, str]:
+                     model: Optional[str] = None, min_accuracy: Optional[float] = None,
+                     accept_drift: bool = False) -> dict:
     """The run-time parameters a run changes (the rest keep the compiled defaults).
 
     Epochs and model live in the Trainer's JSON config, the accuracy floor in the EvalConfig's: the
@@ -59,6 +60,8 @@ def parameter_values(package: str, data: Optional[str] = None, epochs: Optional[
         evaluation = json_format.Parse(defaults[EVAL_PARAM], tfma.EvalConfig())
         accuracy_gate(evaluation).value_threshold.lower_bound.value = min_accuracy
         values[EVAL_PARAM] = json_format.MessageToJson(evaluation, indent=None)
+    if accept_drift:
+        values[ACCEPT_DRIFT_PARAM] = 1
     return values
 
 

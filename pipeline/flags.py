@@ -122,6 +122,10 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                              "local file, under TMPDIR), none (decode every epoch), or auto: memory when the "
                              "splits fit half the available memory, else disk, else none (default %(default)s)")
     parser.add_argument("--seed", type=int, help="seed for repeatable training")
+    parser.add_argument("--accept-drift", action="store_true",
+                        help="let this run train on a span that drifted from the data the served model was "
+                             "trained on past a threshold of data/schema/drift.pbtxt (default: the run stops "
+                             "before Transform, naming the feature)")
     parser.add_argument("--infer-schema", action="store_true",
                         help="let SchemaGen infer the schema instead of importing the curated one")
     parser.add_argument("--tpu", help="TPU name or grpc:// address (default: none; GPUs and CPU are found)")
@@ -158,7 +162,7 @@ def config_from_args(args: argparse.Namespace):
                         fine_tune_epochs=args.fine_tune_epochs, cache=args.cache)
     return RunConfig(data=data, output=os.path.abspath(args.output),
                      serving_dir=os.path.abspath(args.serving_dir) if args.serving_dir else None,
-                     infer_schema=args.infer_schema, min_accuracy=args.min_accuracy,
+                     infer_schema=args.infer_schema, accept_drift=args.accept_drift, min_accuracy=args.min_accuracy,
                      max_regression=args.max_regression, tflite=not args.no_tflite,
                      tflite_max_drop=args.tflite_max_drop, split_folders=flowers.has_split_folders(data),
                      span_folders=span_folders, span_width=flowers.span_width(data) if span_folders else 0,

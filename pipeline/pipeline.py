@@ -8,12 +8,10 @@ from google.protobuf import json_format
 # TFX's modules one by one, not `tfx.v1`: that one also loads its Google Cloud extensions and the
 # Kubeflow runners (a quarter of its import time), which a local run never uses.
 from tfx.components.example_validator.component import ExampleValidator
-from tfx.components.pusher.component import Pusher
 from tfx.components.schema_gen.component import SchemaGen
 from tfx.components.statistics_gen.component import StatisticsGen
 from tfx.components.trainer.component import Trainer
 from tfx.components.transform.component import Transform
-from tfx.dsl.components.base import executor_spec
 from tfx.dsl.components.common.resolver import Resolver
 from tfx.dsl.input_resolution.strategies.span_range_strategy import SpanRangeStrategy
 from tfx.orchestration.data_types import RuntimeParameter
@@ -25,24 +23,30 @@ from tfx.types.channel import Channel
 from components import atomic_pusher
 from components.anomalies_gate import AnomaliesGate
 from components.baseline import Baseline
+from components.drift_gate import DriftGate, DriftStatisticsGen
 from components.evaluation import Evaluator, eval_config
 from components.example_gen import ImportExampleGen
 from components.record_check import RecordCheck
 from components.schema import CuratedSchemaGen
 from components.tflite_export import TFLiteExport
 from data import flowers
-from pipeline.config import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM, RunConfig
+from pipeline.config import ACCEPT_DRIFT_PARAM, DATA_PARAM, EVAL_PARAM, TRAINER_PARAM, RunConfig
 
 TRANSFORM_FN = "components.transform.preprocessing_fn"
 TRAINER_FN = "components.trainer.run_fn"
 
 
 
-def _param(enabled: bool, name: str, value, description: str, to_text=str):
-    """`value` itself, or a string RuntimeParameter whose default is `to_text(value)`."""
+def _param(enabled: bool, name: str, value, description: str, to_text=str, ptype=str):
+    """`value` itself, or a RuntimeParameter whose default is `to_text(value)`."""
     if not enabled:
         return value
-    return RuntimeParameter(name=name, ptype=str, default=to_text(value), description=description)
+    return RuntimeParameter(name=name, ptype=ptype, default=to_text(value), description=description)
+
+
+def _text(path: str) -> str:
+    with open(path) as f:
+        return f.read()
 
 
 def input_config(config: RunConfig) -> example_gen_pb2.Input:
@@ -101,7 +105,8 @@ def span_window(config: RunConfig, examples) -> Optional[Resolver]:
 def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: list[str],
                     metadata_connection_config: Optional[object] = None,
                     runtime_parameters: bool = False) -> Pipeline:
-    """The DAG. `runtime_parameters`: expose DATA_PARAM, TRAINER_PARAM and EVAL_PARAM, defaulting to
+    """The DAG. `runtime_parameters`: expose DATA_PARAM, TRAINER_PARAM, EVAL_PARAM and
+    ACCEPT_DRIFT_PARAM, defaulting to
     the config's values, for a runner that compiles the pipeline for a server."""
     data_base = _param(runtime_parameters, DATA_PARAM, flowers.split_location(config.data)[0],
                        "directory of the TFRecords (the file pattern, span folders and train/eval layout are "
@@ -113,6 +118,16 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     gate = AnomaliesGate(anomalies=validator.outputs["anomalies"])
     # A Beam component like the four of TFX: the run's Beam args reach it too. The schema names the classes.
     record_check = RecordCheck(examples=examples.outputs["examples"], schema=schema.outputs["schema"])
+    # The last blessed model: the newest version under the serving root, found by a container step
+    # (a resolver would not run on a Kubeflow Pipelines backend). Its copy carries the statistics of
+    # the data it was trained on, which the new span is compared with.
+    baseline = Baseline(serving_root=config.serving_root)
+    drift_statistics = DriftStatisticsGen(examples=examples.outputs["examples"])
+    drift_gate = DriftGate(drift_statistics=drift_statistics.outputs["drift_statistics"],
+                           baseline_model=baseline.outputs["model"], drift_schema=_text(config.drift_schema_file),
+                           accept_drift=_param(runtime_parameters, ACCEPT_DRIFT_PARAM, int(config.accept_drift),
+                                               "1: let this run train on a span that drifted past a threshold",
+                                               to_text=int, ptype=int))
     # The gates judge the newly ingested span (older ones passed them when they arrived); training
     # and evaluation read the window of spans when there is one.
     window = span_window(config, examples)
@@ -128,6 +143,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         materialize=False)
     transform.add_upstream_node(gate)
     transform.add_upstream_node(record_check)
+    transform.add_upstream_node(drift_gate)
 
     trainer = Trainer(
         run_fn=TRAINER_FN,
@@ -140,10 +156,6 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         custom_config=_param(runtime_parameters, TRAINER_PARAM, config.trainer_config(pipeline_root),
                              "TrainConfig as JSON; image_size must stay as compiled (Transform's is fixed)",
                              to_text=lambda value: json.dumps(value, sort_keys=True)))
-
-    # The last blessed model: the newest version under the serving root, found by a container step
-    # (a resolver would not run on a Kubeflow Pipelines backend).
-    baseline = Baseline(serving_root=config.serving_root)
 
     evaluator = Evaluator(
         examples=window_examples, model=trainer.outputs["model"],
@@ -161,6 +173,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
     pusher = atomic_pusher.Pusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
         tflite=tflite.outputs["tflite"] if tflite else None,
+        drift_statistics=drift_statistics.outputs["drift_statistics"],
         push_destination=pusher_pb2.PushDestination(
             filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=config.serving_root)))
 
@@ -168,7 +181,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, beam_pipeline_args: l
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
         components=[examples, *([window] if window else []), statistics, schema, validator, gate, record_check,
-                    transform, trainer, baseline, evaluator, *([tflite] if tflite else []), pusher],
+                    baseline, drift_statistics, drift_gate, transform, trainer, evaluator,
+                    *([tflite] if tflite else []), pusher],
         enable_cache=True,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args,

@@ -3,7 +3,8 @@
 Writes REPORT_DIR/index.html and the PNGs it shows beside it (relative links only, no network):
 training curves (the Trainer's history.json), TFMA's confusion matrix with per-class precision
 and recall, a grid of eval images classified by the trained model, TFDV's statistics, anomalies
-and schema, and the lineage of every artifact.
+and schema, the new span's image properties beside those of the served model's data (the drift
+gate), and the lineage of every artifact.
 """
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ def write_report(output: str, report_dir: str | None = None, pipeline_name: str 
                 ("Eval images", _eval_images(artifacts, splits, grid_images, png)),
                 ("On-device models", _on_device(summary)),
                 ("Data", _data(splits, artifacts, png)),
+                ("Drift", _drift(summary.get("drift"), outputs, png)),
                 ("Lineage", _lineage(summary, props, artifacts, class_source))]
     page = _page(summary, sections)
     path = os.path.join(report_dir, "index.html")
@@ -314,6 +316,86 @@ def _data(splits: dict, artifacts: dict, png) -> str:
         features, domains = display_util.get_schema_dataframe(_schema(artifacts["schema"]))
         parts.append("<h3>Schema (TFDV)</h3>" + _frame(features) + ("" if domains.empty else _frame(domains)))
     return "\n".join(parts) or "<p>No data artifacts.</p>"
+
+
+# --- Drift (components/drift_gate.py) --------------------------------------------------------------
+
+def _drift_statistics(outputs: dict) -> tuple:
+    """(this span's, the served version's) image statistics features by name; either may be {}."""
+    from tfx.utils import path_utils
+
+    from components import drift
+    from components.drift_gate import statistics_file
+
+    def features(path: str) -> dict:
+        statistics = drift.read_statistics(path)
+        return {f.path.step[0]: f for f in statistics.datasets[0].features} if statistics else {}
+
+    current = outputs.get("DriftStatisticsGen", {}).get("drift_statistics")
+    served = outputs.get("Baseline", {}).get("model")
+    return (features(statistics_file(current.uri)) if current else {},
+            features(os.path.join(path_utils.serving_model_path(served.uri), drift.STATISTICS_FILE)) if served else {})
+
+
+def _describe(feature) -> str:
+    if feature is None:
+        return "—"
+    if feature.HasField("num_stats"):
+        n = feature.num_stats
+        return f"mean {n.mean:.3g} ± {n.std_dev:.2g} ({n.min:.3g}–{n.max:.3g})"
+    total = sum(v.frequency for v in feature.string_stats.top_values) or 1
+    return ", ".join(f"{v.value} {v.frequency / total:.0%}" for v in feature.string_stats.top_values[:5])
+
+
+def _shares(feature) -> tuple:
+    """A feature's distribution: (bar centres, widths, shares of the records) of a number's standard
+    histogram; {class: share} of the class mix."""
+    if feature.HasField("num_stats"):
+        [histogram] = [h for h in feature.num_stats.histograms if h.type == h.STANDARD] or [None]
+        buckets = list(histogram.buckets) if histogram else []
+        total = sum(b.sample_count for b in buckets) or 1
+        return ([(b.low_value + b.high_value) / 2 for b in buckets], [(b.high_value - b.low_value) or 1 for b in buckets],
+                [b.sample_count / total for b in buckets])
+    total = sum(v.frequency for v in feature.string_stats.top_values) or 1
+    return {v.value: v.frequency / total for v in feature.string_stats.top_values}
+
+
+def _drift(drift: dict | None, outputs: dict, png) -> str:
+    if not drift:
+        return "<p>The drift gate did not run.</p>"
+    if drift["note"]:
+        return f"<p>{html.escape(drift['note'])}: nothing to compare this span with; its statistics are pushed " \
+               "with the model and become the reference of later runs.</p>"
+    current, reference = _drift_statistics(outputs)
+    drifted = {line.split(":", 1)[0] for line in drift["drifted"]}
+    rows = [[name, measure, drift["distances"].get(name, float("nan")), f"{threshold:g}",
+             "past the threshold" if name in drifted else "within", _describe(current.get(name)), _describe(reference.get(name))]
+            for name, (measure, threshold) in drift["thresholds"].items()]
+    names = [name for name in drift["thresholds"] if name in current and name in reference]
+    figure, axes = _figure(12, 2.6 * -(-len(names) // 3), rows=-(-len(names) // 3), cols=3)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, name in zip(axes.flat, names):
+        ax.axis("on")
+        shares = [_shares(current[name]), _shares(reference[name])]
+        if isinstance(shares[0], dict):  # the class mix: grouped bars
+            classes = sorted(set(shares[0]) | set(shares[1]))
+            for i, (label, share) in enumerate(zip(("this span", "reference"), shares)):
+                ax.bar(np.arange(len(classes)) + (i - 0.5) * 0.4, [share.get(c, 0) for c in classes], 0.4, label=label)
+            ax.set_xticks(np.arange(len(classes)))
+            ax.set_xticklabels(classes, rotation=30, fontsize=8)
+        else:
+            for label, (x, width, share) in zip(("this span", "reference"), shares):
+                ax.bar(x, share, width, alpha=0.55, label=label)
+        ax.set_title(f"{name}: {drift['distances'].get(name, float('nan')):.3f}" + (" (drifted)" if name in drifted else ""),
+                     color="#c62828" if name in drifted else "black", fontsize=10)
+        ax.legend(fontsize=8)
+    figure.tight_layout()
+    return (f"<p>This span against the data the served model was trained on (<code>{html.escape(drift['reference'])}"
+            f"</code>): <b>{html.escape(drift['verdict'])}</b>. Thresholds from <code>data/schema/drift.pbtxt</code>; "
+            "L-infinity distance of the class shares, Jensen-Shannon divergence of each property's histogram.</p>" +
+            _table(["feature", "measure", "distance", "threshold", "verdict", "this span", "reference"], rows, numeric=(2, 3)) +
+            (png("drift.png", figure) if names else ""))
 
 
 def _schema(uri: str):

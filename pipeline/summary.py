@@ -118,6 +118,34 @@ def latest_run(metadata_path: str, pipeline_name: str) -> tuple[str, list]:
     return run.name, [(_node_name(store, e.id), e, _outputs(store, e.id)) for e in executions]
 
 
+def drift(executions: list) -> Optional[dict]:
+    """The DriftGate's view of the run (components.drift_gate.compare) and its verdict: "passed",
+    "stopped", "accepted" or "no reference"; None when the gate did not run. Recomputed from the
+    new span's and the served version's statistics, which outlive a gate that stopped the run."""
+    from tfx.types import standard_artifacts
+
+    from components.drift_gate import compare
+
+    found = {name: (execution, outputs) for name, execution, outputs in executions}
+    if not {"DriftGate", "DriftStatisticsGen", "Baseline"} <= found.keys():
+        return None
+    gate = found["DriftGate"][0]
+    statistics, served = found["DriftStatisticsGen"][1].get("drift_statistics"), found["Baseline"][1].get("model")
+    if not (statistics and served) or {statistics.state, served.state} != {metadata_store_pb2.Artifact.LIVE}:
+        return None
+    model = standard_artifacts.Model()
+    model.set_mlmd_artifact(served)
+    result = compare(statistics.uri, model, gate.custom_properties["drift_schema"].string_value)
+    accepted = bool(gate.custom_properties["accept_drift"].int_value)
+    if result["note"]:
+        verdict = "no reference"
+    elif not result["drifted"]:
+        verdict = "passed"
+    else:
+        verdict = "stopped" if gate.last_known_state == _STATES.FAILED or not accepted else "accepted"
+    return {**result, "verdict": verdict}
+
+
 def read_summary(metadata_path: str, pipeline_name: str) -> dict:
     """The latest run of `pipeline_name`: components with state and seconds, records per split,
     accuracy, blessing, push."""
@@ -125,7 +153,8 @@ def read_summary(metadata_path: str, pipeline_name: str) -> dict:
     store = connect(metadata_path)
     summary: dict = {"run_id": run_id, "components": [], "accuracy": None, "baseline_accuracy": None,
                      "per_class_accuracy": {}, "blessed": None, "pushed": False, "pushed_model_dir": None,
-                     "split_sizes": split_sizes(store, _read_examples(store, executions))}
+                     "split_sizes": split_sizes(store, _read_examples(store, executions)),
+                     "drift": drift(executions)}
     for name, execution, outputs in executions:
         seconds = (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
         summary["components"].append({"name": name, "state": _STATES.Name(execution.last_known_state).lower(),

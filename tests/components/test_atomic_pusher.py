@@ -6,10 +6,12 @@ import time
 import pytest
 from tfx.types import standard_artifacts
 
-from components.atomic_pusher import IDENTICAL_TO, STAGING_PREFIX, Executor, remove_stale_staging
+from components.atomic_pusher import DRIFT_STATISTICS, IDENTICAL_TO, STAGING_PREFIX, Executor, remove_stale_staging
+from components.drift import STATISTICS_FILE
+from components.drift_gate import DriftStatistics
 
 
-def _artifacts(tmp_path, blessed=True, with_model=True, weights=b"index"):
+def _artifacts(tmp_path, blessed=True, with_model=True, weights=b"index", drift_statistics=None):
     model = standard_artifacts.Model()
     model.uri = str(tmp_path / "model")
     if with_model:
@@ -22,7 +24,14 @@ def _artifacts(tmp_path, blessed=True, with_model=True, weights=b"index"):
     blessing.set_int_custom_property("blessed", int(blessed))
     pushed = standard_artifacts.PushedModel()
     pushed.uri = str(tmp_path / "pushed")
-    return {"model": [model], "model_blessing": [blessing]}, {"pushed_model": [pushed]}
+    inputs = {"model": [model], "model_blessing": [blessing]}
+    if drift_statistics is not None:
+        statistics = DriftStatistics()
+        statistics.uri = str(tmp_path / "drift_statistics")
+        os.makedirs(statistics.uri, exist_ok=True)
+        (tmp_path / "drift_statistics" / STATISTICS_FILE).write_bytes(drift_statistics)
+        inputs[DRIFT_STATISTICS] = [statistics]
+    return inputs, {"pushed_model": [pushed]}
 
 
 def _push(tmp_path, serving, **kwargs):
@@ -76,6 +85,17 @@ def test_a_model_identical_to_the_newest_version_is_not_pushed_again(tmp_path):
     assert os.listdir(serving) == [os.path.basename(first)]  # no duplicate version, no staging left
     changed = _push(tmp_path, serving, weights=b"retrained")
     assert changed.get_int_custom_property("pushed") == 1 and len(os.listdir(serving)) == 2
+
+
+def test_the_drift_statistics_of_the_run_land_in_the_version_and_do_not_make_a_model_new(tmp_path):
+    serving = tmp_path / "serving"
+    first = _push(tmp_path, serving, drift_statistics=b"span 1").get_string_custom_property("pushed_destination")
+    assert sorted(os.listdir(first)) == sorted(["saved_model.pb", "variables", STATISTICS_FILE])
+    assert open(os.path.join(first, STATISTICS_FILE), "rb").read() == b"span 1"
+    # The same model, other statistics: not a new model; the served version keeps its own.
+    again = _push(tmp_path, serving, drift_statistics=b"span 2")
+    assert again.get_int_custom_property("pushed") == 0 and again.get_string_custom_property(IDENTICAL_TO) == first
+    assert open(os.path.join(first, STATISTICS_FILE), "rb").read() == b"span 1"
 
 
 def test_staging_folders_of_interrupted_pushes_are_removed_and_named(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from pipeline import cli
-from pipeline.config import TRAINER_PARAM
+from pipeline.config import ACCEPT_DRIFT_PARAM, TRAINER_PARAM
 from tests.kubeflow.recorder import kfp_answer, serving
 
 
@@ -42,14 +42,15 @@ def test_compile_usage_errors_exit_2(flags, message, capsys):
 def test_submit_sends_the_overrides(compiled, capsys):
     with serving(kfp_answer(pipeline_exists=False)) as server:
         code = cli.main(["submit", "--host", server.url, "--package", compiled["summary"]["package"],
-                         "--experiment", "cli", "--run-name", "from the cli", "--epochs", "4"])
+                         "--experiment", "cli", "--run-name", "from the cli", "--epochs", "4", "--accept-drift"])
     assert code == 0
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert printed["run_id"] == "run-1" and set(printed["parameters"]) == {TRAINER_PARAM}
+    assert printed["run_id"] == "run-1" and set(printed["parameters"]) == {TRAINER_PARAM, ACCEPT_DRIFT_PARAM}
     [run] = server.find("POST", "/apis/v2beta1/runs")
     body = json.loads(run["body"])
     assert body["display_name"] == "from the cli"
     assert json.loads(body["runtime_config"]["parameters"][TRAINER_PARAM])["epochs"] == 4
+    assert body["runtime_config"]["parameters"][ACCEPT_DRIFT_PARAM] == 1
 
 
 def test_submit_without_a_compiled_package_says_what_to_do(tmp_path, capsys):

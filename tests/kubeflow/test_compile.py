@@ -12,7 +12,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from components.evaluation import accuracy_gate
 from pipeline import deploy, kubeflow, local
-from pipeline.config import DATA_PARAM, EVAL_PARAM, TRAINER_PARAM
+from pipeline.config import ACCEPT_DRIFT_PARAM, DATA_PARAM, EVAL_PARAM, TRAINER_PARAM
 from pipeline.pipeline import create_pipeline
 from tests.kubeflow.conftest import IMAGE, PIPELINE_ROOT, TRAINER, cluster_config
 
@@ -86,6 +86,22 @@ def test_the_baseline_is_a_container_step_reading_the_serving_root(compiled):
     assert "components.evaluation.Executor" in executor(spec, "Evaluator")["container"]["args"]
 
 
+def test_the_drift_gate_is_a_container_step_before_transform_and_its_statistics_reach_the_pusher(compiled):
+    spec = compiled["spec"]
+    gate = spec.root.dag.tasks["DriftGate"]
+    inputs = {key: (a.task_output_artifact.producer_task, a.task_output_artifact.output_artifact_key)
+              for key, a in gate.inputs.artifacts.items()}
+    assert inputs == {"drift_statistics": ("DriftStatisticsGen", "drift_statistics"), "baseline_model": ("Baseline", "model")}
+    assert 'jensen_shannon_divergence' in gate.inputs.parameters["drift_schema"].runtime_value.constant.string_value
+    assert "DriftGate" in spec.root.dag.tasks["Transform"].dependent_tasks
+    assert "components.drift_gate.DriftGate_Executor" in executor(spec, "DriftGate")["container"]["args"]
+    pusher = spec.root.dag.tasks["Pusher"].inputs.artifacts["drift_statistics"].task_output_artifact
+    assert (pusher.producer_task, pusher.output_artifact_key) == ("DriftStatisticsGen", "drift_statistics")
+    assert "components.atomic_pusher.Executor" in executor(spec, "Pusher")["container"]["args"]
+    declared = spec.components[spec.root.dag.tasks["DriftGate"].component_ref.name].input_definitions
+    assert "title: flowers.DriftStatistics" in declared.artifacts["drift_statistics"].artifact_type.instance_schema
+
+
 def test_each_container_runs_the_image_with_the_project_entrypoint_and_modules(compiled):
     spec = compiled["spec"]
     containers = {task: executor(spec, task)["container"] for task in spec.root.dag.tasks}
@@ -107,15 +123,17 @@ def test_run_time_parameters_are_declared_with_the_config_as_defaults(compiled):
 
     spec, config = compiled["spec"], compiled["config"]
     declared = spec.root.input_definitions.parameters
-    assert set(declared) == {DATA_PARAM, TRAINER_PARAM, EVAL_PARAM}
+    assert set(declared) == {DATA_PARAM, TRAINER_PARAM, EVAL_PARAM, ACCEPT_DRIFT_PARAM}
     assert all(p.is_optional and p.description for p in declared.values())
     # The schema step reads the class names beside the records the run ingests.
     wiring = {("ImportExampleGen", "input_base"): DATA_PARAM, ("CuratedSchemaGen", "data"): DATA_PARAM,
-              ("Trainer", "custom_config"): TRAINER_PARAM, ("Evaluator", "eval_config"): EVAL_PARAM}
+              ("Trainer", "custom_config"): TRAINER_PARAM, ("Evaluator", "eval_config"): EVAL_PARAM,
+              ("DriftGate", "accept_drift"): ACCEPT_DRIFT_PARAM}
     for (task, key), name in wiring.items():
         assert spec.root.dag.tasks[task].inputs.parameters[key].component_input_parameter == name
 
     assert declared[DATA_PARAM].default_value.string_value == "/flowers/data/default"  # in the image
+    assert declared[ACCEPT_DRIFT_PARAM].default_value.number_value == 0
     trainer_config = json.loads(declared[TRAINER_PARAM].default_value.string_value)
     assert trainer_config == config.trainer_config(config.kubeflow.pipeline_root)
     assert trainer_config["backup_root"].startswith(config.kubeflow.pipeline_root)  # a fit cut short resumes
@@ -211,6 +229,7 @@ def test_parameter_values_edit_the_compiled_documents(compiled):
     assert threshold.change_threshold.absolute.value == -compiled["config"].max_regression  # kept
     with pytest.raises(ValueError, match="path on this machine"):
         deploy.parameter_values(package, data="/home/me/records")
+    assert deploy.parameter_values(package, accept_drift=True) == {ACCEPT_DRIFT_PARAM: 1}
     # The Vertex AI package declares the same parameters.
     assert deploy.compiled_parameters(compiled["vertex"]["package"]) == compiled["summary"]["parameters"]
 

@@ -9,8 +9,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils
 from tfx.types import standard_artifacts
 
-from components.entrypoint import delete_directory_markers, mend_executor_input, register_artifact_types
-from components.record_check import RecordCheckResult
+from components.entrypoint import delete_directory_markers, mend_executor_input
 from tests.kubeflow.recorder import serving
 
 SPLITS = json.dumps(["train", "eval"])
@@ -55,6 +54,32 @@ def test_an_input_typed_by_kfp_is_typed_as_the_step_declares_it(compiled, kfp_ty
     assert outputs == ["gs://b/root/flowers/run/StatisticsGen/uuid/statistics"]
 
 
+@pytest.mark.parametrize("kfp_type", [{"instanceSchema": ""}, {"instanceSchema": "title: flowers.DriftStatistics\n"}])
+def test_the_projects_own_artifact_types_are_read_as_their_classes(compiled, kfp_type):
+    """A flowers.DriftStatistics input as KFP's driver (untyped) or Vertex AI (typed by its title)
+    hands it: TFX alone would import the title as a module path, `flowers`."""
+    from components.drift_gate import DriftStatistics
+    from components.record_check import RecordCheckResult
+
+    invocation = json.dumps({
+        "inputs": {"artifacts": {"drift_statistics": {"artifacts": [{
+            "name": "18", "uri": "gs://b/root/DriftStatisticsGen/uuid/drift_statistics", "type": kfp_type}]}}},
+        "outputs": {"artifacts": {"result": {"artifacts": [{
+            "name": "result", "uri": "gs://b/root/RecordCheck/uuid/result",
+            "type": {"instanceSchema": "title: flowers.RecordCheckResult\ntype: object\n"}}]}}}})
+    declared = json.loads(json_format.MessageToJson(compiled["spec"].components["DriftGate"].input_definitions))
+    if kfp_type["instanceSchema"]:
+        with pytest.raises(ImportError, match="Could not import flowers.DriftStatistics"):
+            kubeflow_v2_entrypoint_utils.parse_raw_artifact_dict(
+                json_format.Parse(invocation, pipeline_spec_pb2.ExecutorInput()).inputs.artifacts)
+    mended, _ = mend_executor_input(invocation, json.dumps(declared))
+    parsed = json_format.Parse(mended, pipeline_spec_pb2.ExecutorInput())
+    [statistics] = kubeflow_v2_entrypoint_utils.parse_raw_artifact_dict(parsed.inputs.artifacts)["drift_statistics"]
+    [result] = kubeflow_v2_entrypoint_utils.parse_raw_artifact_dict(parsed.outputs.artifacts)["result"]
+    assert type(statistics) is DriftStatistics and statistics.uri.endswith("/drift_statistics")
+    assert type(result) is RecordCheckResult
+
+
 def test_a_vertex_input_is_left_as_it_is(compiled):
     declared = json.loads(inputs_spec(compiled))["artifacts"]["examples"]["artifactType"]
     original = executor_input(declared)
@@ -89,12 +114,3 @@ def test_zero_byte_directory_markers_are_deleted_from_gs_outputs(monkeypatch):
         "/storage/v1/b/b/o/root%2Frun%2FTrainer%2Fuuid%2Fmodel%2FFormat-Serving%2F"]
     assert delete_directory_markers(["/local/only"]) == []
 
-
-def test_a_custom_output_type_is_found_by_its_compiled_title(compiled):
-    """RecordCheck's output as the compiled package types it: TFX's entrypoint imports the title."""
-    output = compiled["spec"].components["RecordCheck"].output_definitions.artifacts["result"]
-    runtime = pipeline_spec_pb2.ArtifactList(artifacts=[pipeline_spec_pb2.RuntimeArtifact(
-        name="result", uri="gs://b/root/RecordCheck/result", type=output.artifact_type)])
-    register_artifact_types()
-    [result] = kubeflow_v2_entrypoint_utils.parse_raw_artifact_dict({"result": runtime})["result"]
-    assert isinstance(result, RecordCheckResult)

@@ -53,7 +53,7 @@ def test_parameters_are_the_compiled_defaults_mapped_here_then_the_overrides(com
     run = package_run(compiled, tmp_path, **{DATA_PARAM: "records", TRAINER_PARAM: '{"epochs": 3}'})
     assert run.parameters[DATA_PARAM] == str(tmp_path / "records")  # steps run in the checkout: made absolute
     assert run.parameters[TRAINER_PARAM] == '{"epochs": 3}'
-    with pytest.raises(ValueError, match="--param epochs: the package declares only data, eval_config, trainer_config"):
+    with pytest.raises(ValueError, match="--param epochs: the package declares only accept_drift, data, eval_config, trainer_config"):
         package_run(compiled, tmp_path, epochs="3")
     with pytest.raises(ValueError, match="expected NAME=VALUE"):
         parse_params(["epochs"])

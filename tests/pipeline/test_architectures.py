@@ -27,7 +27,7 @@ def runs(tmp_path_factory, tiny_data, shared_weights) -> dict:
     summaries = {}
     for name, (weights, _) in FAMILIES.items():
         flags = ["--data", str(tiny_data), "--output", str(output), "--model", name, "--image-size", "96",
-                 "--epochs", "1", "--batch-size", "16", "--seed", "1",
+                 "--epochs", "1", "--batch-size", "16", "--seed", "1", "--no-tflite",
                  # Every candidate is pushed: this is about training and export, not the gate.
                  "--min-accuracy", "0", "--max-regression", "1"]
         if weights:

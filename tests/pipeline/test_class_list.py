@@ -23,7 +23,7 @@ CONVERTED, UNSEEN = 40, 10  # photos per class: converted and run; kept aside fo
 FLOOR = 0.6
 # MobileNetV2's head normalizes its pooled features: a small batch gives its moving statistics the
 # ~240 steps they need to settle in 12 epochs (batch 16 for 5 epochs: 0.55 on the eval photos).
-FLAGS = ["--model", "mobilenet_v2", "--image-size", "96", "--epochs", "12", "--patience", "12",
+FLAGS = ["--no-tflite", "--model", "mobilenet_v2", "--image-size", "96", "--epochs", "12", "--patience", "12",
          "--batch-size", "4", "--seed", "1", "--min-accuracy", "0"]
 
 

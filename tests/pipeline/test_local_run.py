@@ -17,7 +17,8 @@ from tests.records import read_records
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
 EXPECTED_COMPONENTS = {"ImportExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator",
-                       "AnomaliesGate", "RecordCheck", "Transform", "Trainer", "Evaluator", "TFLiteExport", "Pusher"}
+                       "AnomaliesGate", "RecordCheck", "Baseline", "DriftStatisticsGen", "DriftGate", "Transform",
+                       "Trainer", "Evaluator", "TFLiteExport", "Pusher"}
 
 
 def _jpegs(path, count):

@@ -65,10 +65,12 @@ def test_the_curated_schema_takes_the_class_names_of_the_data_unless_asked_to_in
 
 def test_the_gates_sit_before_transform():
     components = _components(RunConfig())
-    gate, record_check = components["AnomaliesGate"], components["RecordCheck"]
+    gate, record_check, drift_gate = components["AnomaliesGate"], components["RecordCheck"], components["DriftGate"]
     assert components["ExampleValidator"] in gate.upstream_nodes
     assert components["ImportExampleGen"] in record_check.upstream_nodes
-    assert {gate, record_check} <= components["Transform"].upstream_nodes
+    # The drift gate: this span's image statistics against those beside the served (Baseline) version.
+    assert {components["DriftStatisticsGen"], components["Baseline"]} <= drift_gate.upstream_nodes
+    assert {gate, record_check, drift_gate} <= components["Transform"].upstream_nodes
 
 
 def test_the_pusher_reads_the_tflite_models_unless_they_are_off():

@@ -17,7 +17,7 @@ def real_run(tmp_path_factory, shared_flowers):
     data = write_real_records(shared_flowers, tmp_path_factory.mktemp("real_data"), TRAIN_RECORDS)
     output = tmp_path_factory.mktemp("real_run")
     _, summary = flowers_run("--data", str(data), "--output", str(output), "--min-accuracy", "0",
-                             "--image-size", "96", "--epochs", "2")
+                             "--image-size", "96", "--epochs", "2", "--no-tflite")
     return summary
 
 

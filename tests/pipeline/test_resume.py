@@ -19,7 +19,7 @@ UPSTREAM = ("ImportExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleVal
 
 def test_killed_during_training_then_resumed_from_cache(tmp_path, tiny_data):
     output = tmp_path / "out"
-    flags = ["--data", str(tiny_data), "--output", str(output), "--min-accuracy", "0", *TINY_FLAGS, "--epochs", "6"]
+    flags = ["--data", str(tiny_data), "--output", str(output), "--min-accuracy", "0", *TINY_FLAGS, "--epochs", "6", "--no-tflite"]
     # Its own process group, so the kill takes the Beam workers too, as a kill of the user's job would.
     proc = subprocess.Popen([FLOWERS, "run", *flags], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**user_env(), "PYTHONUNBUFFERED": "1"}, start_new_session=True)

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e  # runs whole pipelines
 # Enough epochs and records for a model clearly better than chance at 64 px; --spans 2 is the
 # window the first two retrains train on.
 MAX_REGRESSION = 0.1
-FLAGS = [*TINY_FLAGS, "--epochs", "12", "--min-accuracy", "0", "--max-regression", str(MAX_REGRESSION)]
+FLAGS = [*TINY_FLAGS, "--no-tflite", "--epochs", "12", "--min-accuracy", "0", "--max-regression", str(MAX_REGRESSION)]
 
 
 def _write_span(root: Path, span: int, relabel=None, size_as_float: bool = False) -> None:

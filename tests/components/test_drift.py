@@ -15,6 +15,7 @@ from tfx.utils import path_utils
 from components import drift
 from components.drift_gate import DataDriftError, compare, judge
 from data import flowers
+from tests.records import read_records
 
 N = 80
 IN_PROCESS = ["--direct_running_mode=in_memory"]
@@ -49,7 +50,7 @@ def _examples(records: list[dict], darken: float = 1.0) -> list[bytes]:
 
 
 def _read(shared_flowers, names: list[str]) -> list[dict]:
-    return [r for name in names for r in flowers.read_records(str(shared_flowers / name))]
+    return [r for name in names for r in read_records(str(shared_flowers / name))]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def spans(shared_flowers, tmp_path_factory) -> dict:
 
 
 def test_image_properties_of_a_real_photo(shared_flowers):
-    record = next(flowers.read_records(str(shared_flowers / "flowers00-245.tfrec")))
+    record = next(read_records(str(shared_flowers / "flowers00-245.tfrec")))
     properties = drift.image_properties(record["image"])
     assert properties["width"] == properties["height"] == 192 and properties["jpeg_bytes"] == len(record["image"])
     assert 0.05 < properties["brightness"] < 0.95 and 0.0 < properties["saturation"] < 1.0

@@ -144,7 +144,7 @@ def test_trainer_config_param_sets_the_epochs_run(package_runs):
     assert epochs_run(second) == OTHER_EPOCHS
     for summary, epochs in ((package_runs["first_summary"], EPOCHS), (second, OTHER_EPOCHS)):
         trainer_log = (Path(summary["logs"]) / "Trainer.log").read_text()
-        assert re.search(rf"global batch \d+, {epochs} epochs", trainer_log), epochs
+        assert re.search(rf"global batch \d+, training {epochs} epochs", trainer_log), epochs
     assert os.path.basename(second["tensorboard_dir"]) == "model_run"
 
 

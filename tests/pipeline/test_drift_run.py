@@ -11,6 +11,7 @@ from data import flowers
 from pipeline.report import write_report
 from pipeline.summary import read_summary
 from tests.pipeline.runs import TINY_FLAGS, flowers_run
+from tests.records import read_records
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
@@ -22,7 +23,7 @@ def _write_dark_copy(source, target, factor: float = 0.3) -> None:
     target.mkdir(parents=True)
     for path in flowers.list_record_files(str(source)):
         with tf.io.TFRecordWriter(str(target / path.rsplit("/", 1)[-1])) as writer:
-            for r in flowers.read_records(path):
+            for r in read_records(path):
                 buffer = io.BytesIO()
                 Image.open(io.BytesIO(r["image"])).convert("RGB").point(lambda v: int(v * factor)).save(buffer, "JPEG")
                 writer.write(flowers.encode_example(buffer.getvalue(), r["class"], *r["size"]))

@@ -24,6 +24,7 @@ STEP_TRANSFORMS = {
     "ImportExampleGen": "InputToRecord",
     "RecordCheck": "CheckRecords",
     "StatisticsGen": "GenerateStatistics",
+    "DriftStatisticsGen": "ImageStatistics",
     "Transform": "WriteTransformFn",
     "Evaluator": "ExtractEvaluateAndWriteResults",
 }

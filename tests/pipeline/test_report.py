@@ -13,7 +13,7 @@ from tests.pipeline.runs import FLOWERS
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
 
-SECTIONS = ["Training", "Evaluation", "Eval images", "Data", "Drift", "Lineage"]
+SECTIONS = ["Training", "Evaluation", "Eval images", "On-device models", "Data", "Drift", "Lineage"]
 PNGS = ["training.png", "confusion.png", "eval_images.png", "classes.png"]
 # Appended to a copy of the page: once everything has loaded, writes what a person would see
 # (section headings, images and which of them failed to load) into the DOM for --dump-dom.

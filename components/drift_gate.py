@@ -18,8 +18,11 @@ import os
 import apache_beam as beam
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
-from tfx import v1 as tfx
-from tfx.types import artifact_utils
+from tfx.dsl.component.experimental.annotations import (BeamComponentParameter, InputArtifact, OutputArtifact,
+                                                        Parameter)
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import artifact_utils, standard_artifacts
+from tfx.types.artifact import Artifact
 from tfx.utils import path_utils
 
 from components import baseline, drift
@@ -27,7 +30,7 @@ from components import baseline, drift
 log = logging.getLogger(__name__)
 
 
-class DriftStatistics(tfx.dsl.Artifact):
+class DriftStatistics(Artifact):
     """drift.STATISTICS_FILE: the image statistics of one span."""
 
     TYPE_NAME = "flowers.DriftStatistics"  # "namespace.Name": what KFP's pipeline spec accepts as a title
@@ -81,10 +84,10 @@ def judge(result: dict, accept_drift: bool) -> None:
             f"Transform (run with --accept-drift to accept it once):\n  {lines}")
 
 
-@tfx.dsl.components.component(use_beam=True)
-def DriftStatisticsGen(examples: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Examples],
-                       drift_statistics: tfx.dsl.components.OutputArtifact[DriftStatistics],
-                       beam_pipeline: tfx.dsl.components.BeamComponentParameter[beam.Pipeline] = None):
+@component(use_beam=True)
+def DriftStatisticsGen(examples: InputArtifact[standard_artifacts.Examples],
+                       drift_statistics: OutputArtifact[DriftStatistics],
+                       beam_pipeline: BeamComponentParameter[beam.Pipeline] = None):
     splits = artifact_utils.decode_split_names(examples.split_names)
     patterns = [os.path.join(artifact_utils.get_split_uri([examples], split), "*") for split in splits]
     import tensorflow_data_validation as tfdv
@@ -97,9 +100,9 @@ def DriftStatisticsGen(examples: tfx.dsl.components.InputArtifact[tfx.types.stan
              | "Write" >> tfdv.WriteStatisticsToBinaryFile(statistics_file(drift_statistics.uri)))
 
 
-@tfx.dsl.components.component
-def DriftGate(drift_statistics: tfx.dsl.components.InputArtifact[DriftStatistics],
-              baseline_model: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Model],
-              drift_schema: tfx.dsl.components.Parameter[str],
-              accept_drift: tfx.dsl.components.Parameter[int] = 0):
+@component
+def DriftGate(drift_statistics: InputArtifact[DriftStatistics],
+              baseline_model: InputArtifact[standard_artifacts.Model],
+              drift_schema: Parameter[str],
+              accept_drift: Parameter[int] = 0):
     judge(compare(drift_statistics.uri, baseline_model, drift_schema), bool(accept_drift))

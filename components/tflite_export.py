@@ -21,10 +21,10 @@ import logging
 import os
 
 import numpy as np
-from tfx import v1 as tfx
 from tfx.dsl.components.base import base_component, base_executor, executor_spec
 from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, component_spec, standard_artifacts
+from tfx.types.channel import Channel
 from tfx.utils import io_utils, path_utils
 
 from components import tflite
@@ -153,4 +153,4 @@ class TFLiteExport(base_component.BaseComponent):
     def __init__(self, model, examples, transform_graph, schema, max_accuracy_drop: float):
         super().__init__(spec=TFLiteExportSpec(
             model=model, examples=examples, transform_graph=transform_graph, schema=schema,
-            max_accuracy_drop=float(max_accuracy_drop), tflite=tfx.dsl.Channel(type=standard_artifacts.Model)))
+            max_accuracy_drop=float(max_accuracy_drop), tflite=Channel(type=standard_artifacts.Model)))

@@ -111,7 +111,7 @@ def cmd_run_package(args: argparse.Namespace) -> int:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # TFMA's deprecation notes on reading the metrics
 
     summary = run_package(args.package, args.work, parse_params(args.param), vertex=args.vertex,
-                          cache=not args.no_cache, beam_in_process=args.beam_in_process)
+                          cache=not args.no_cache, beam_in_process=args.beam_in_process, parallel=args.parallel)
     print_summary(summary, args.json)
     return 0
 
@@ -172,7 +172,7 @@ def add_kubeflow_commands(sub) -> None:
     schedule.add_argument("--name", help="schedule name (default: flowers and the cron)")
     schedule.set_defaults(func=cmd_schedule)
 
-    from pipeline.run_package import DEFAULT_WORK
+    from pipeline.run_package import DEFAULT_PARALLEL, DEFAULT_WORK
 
     run_package = sub.add_parser(
         "run-package", help="run a compiled package here, step by step, as a KFP 2.x backend (or Vertex AI) would")
@@ -189,5 +189,8 @@ def add_kubeflow_commands(sub) -> None:
     run_package.add_argument("--beam-in-process", action="store_true",
                              help="run Beam in each step's own process instead of the compiled multi-processing "
                                   "workers (faster for small data on a small machine)")
+    run_package.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, metavar="N",
+                             help="steps run at once, each as soon as its upstream steps are done (default: this "
+                                  "machine's cores, %(default)s; 1 runs them one by one)")
     run_package.add_argument("--json", action="store_true", help="print the summary as JSON on the last line")
     run_package.set_defaults(func=cmd_run_package)

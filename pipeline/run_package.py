@@ -3,8 +3,9 @@ step, the way an open-source Kubeflow Pipelines 2.x backend runs it, or Vertex A
 `vertex`, to try a package before deploying it (kfp.local does this for KFP's own components; it
 cannot run TFX's).
 
-Each task runs in topological order as its container's command and arguments, in a subprocess,
-with the executor input KFP's driver builds for it (backend/src/v2/driver and
+Each task runs once its upstream tasks are done (up to `parallel` at a time, as the backend starts
+every task it can) as its container's command and arguments, in a subprocess, with the executor
+input KFP's driver builds for it (backend/src/v2/driver and
 component/launcher_v2.go):
 - parameters: the task's constants, and the pipeline's inputs (their compiled defaults, a
   PipelineJob's parameterValues, then `--param NAME=VALUE`);
@@ -37,13 +38,16 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any, Callable, Optional
 
 from pipeline.kubeflow import IMAGE_PROJECT_DIR, REPO_ROOT, RUNNABLE_EXECUTORS, check_runnable, load_package
 
 DEFAULT_WORK = "outputs-package"
+DEFAULT_PARALLEL = os.cpu_count() or 1  # steps at a time: each is mostly one busy core while it starts
 EXECUTOR_INPUT = "{{$}}"
 VERTEX_ARTIFACT = "projects/local/locations/local/metadataStores/default/artifacts/{}"
 _IMAGE_PATH = re.compile(rf"(?<![\w.\-/]){re.escape(IMAGE_PROJECT_DIR)}(?=/|\"|$)")
@@ -90,11 +94,16 @@ def root_parameters(spec: dict, job_values: dict, overrides: dict[str, str], loc
     return values
 
 
-def task_order(tasks: dict) -> list[str]:
-    """Tasks in topological order (upstream first; ties by name, for repeatable runs)."""
-    upstream = {name: set(body.get("dependentTasks", [])) | {
+def task_upstream(tasks: dict) -> dict[str, set[str]]:
+    """{task: the tasks it waits for}: its dependentTasks and the producers of its input artifacts."""
+    return {name: set(body.get("dependentTasks", [])) | {
         a["taskOutputArtifact"]["producerTask"] for a in body.get("inputs", {}).get("artifacts", {}).values()}
         for name, body in tasks.items()}
+
+
+def task_order(tasks: dict) -> list[str]:
+    """Tasks in topological order (upstream first; ties by name, for repeatable runs)."""
+    upstream = task_upstream(tasks)
     order: list[str] = []
     while len(order) < len(tasks):
         ready = sorted(n for n in tasks if n not in order and upstream[n] <= set(order))
@@ -162,7 +171,7 @@ class PackageRun:
     """One run of a package under a work folder: root/ (the pipeline root), logs/, cache/."""
 
     def __init__(self, package: str, work: str, overrides: dict[str, str], vertex: bool, cache: bool,
-                 beam_in_process: bool, report: Callable[[str], None]):
+                 beam_in_process: bool, report: Callable[[str], None], parallel: int = 1):
         self.spec, job_values, self.compiled_root = load_package(package)
         check_runnable(self.spec)
         self.vertex, self.cache, self.beam_in_process, self.report = vertex, cache, beam_in_process, report
@@ -173,6 +182,8 @@ class PackageRun:
         self.parameters = root_parameters(self.spec, job_values, overrides, self.localize)
         self.outputs: dict[str, dict[str, dict]] = {}  # task → output key → artifact record
         self.states: list[dict] = []
+        self.parallel = max(1, parallel)
+        self._ids_lock = threading.Lock()
 
     def localize(self, value: Any) -> Any:
         """A compiled value with the image's project folder and the pipeline root of this machine."""
@@ -186,7 +197,7 @@ class PackageRun:
         """The next artifact id, as a metadata store hands them out (kept across runs of WORK)."""
         path = os.path.join(self.work, "next_artifact_id")
         os.makedirs(self.work, exist_ok=True)
-        with open(path, "a+") as f:
+        with self._ids_lock, open(path, "a+") as f:
             f.seek(0)
             next_id = int(f.read() or 1)
             f.seek(0)
@@ -200,15 +211,38 @@ class PackageRun:
         self.report(f"flowers run-package: run {self.run_id} as {mode} runs it")
         self.report(f"  pipeline root {self.root} (step logs: {self.logs})")
         started = time.time()
-        tasks = self.spec["root"]["dag"]["tasks"]
         try:
-            for name in task_order(tasks):
-                self._run_task(name, tasks[name])
+            self._run_tasks(self.spec["root"]["dag"]["tasks"])
         finally:  # what ran, as a metadata store would keep it: the outputs of every step
             with open(os.path.join(self.logs, "run.json"), "w") as f:
                 json.dump({"run_id": self.run_id, "components": self.states, "outputs": self.outputs}, f,
                           indent=1, sort_keys=True)
         return {"seconds": round(time.time() - started, 1), **self._summary()}
+
+    def _run_tasks(self, tasks: dict) -> None:
+        """Every task once its upstream tasks are done, up to `parallel` at a time, as the backend
+        starts each task as soon as it can. After a failure nothing new starts; the running tasks
+        finish, and the first failure is raised."""
+        order, upstream = task_order(tasks), task_upstream(tasks)
+        done: set[str] = set()
+        failures: list[BaseException] = []
+        with ThreadPoolExecutor(self.parallel) as pool:
+            running: dict = {}
+            while True:
+                started = done | set(running.values())
+                for name in [n for n in order if not failures and n not in started and upstream[n] <= done]:
+                    running[pool.submit(self._run_task, name, tasks[name])] = name
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    name = running.pop(future)
+                    if future.exception() is not None:
+                        failures.append(future.exception())
+                    else:
+                        done.add(name)
+        if failures:
+            raise failures[0]
 
     def _executor_input(self, name: str, task: dict, component: dict) -> tuple[dict, dict]:
         """(the executor input of one task, its output artifact records by key)."""
@@ -377,12 +411,12 @@ def _last_error(log: str) -> str:
 
 def run_package(package: str, work: str = DEFAULT_WORK, overrides: Optional[dict[str, str]] = None,
                 vertex: bool = False, cache: bool = True, beam_in_process: bool = False,
-                report: Callable[[str], None] = print) -> dict:
+                report: Callable[[str], None] = print, parallel: int = DEFAULT_PARALLEL) -> dict:
     """Runs `package` here (see the module's docstring) and returns a summary like `flowers run`'s."""
     from pipeline.lock import output_lock
 
     with output_lock(os.path.abspath(work)):
-        return PackageRun(package, work, overrides or {}, vertex, cache, beam_in_process, report).run()
+        return PackageRun(package, work, overrides or {}, vertex, cache, beam_in_process, report, parallel).run()
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """`flowers run-package`'s model of a KFP 2.x backend, checked piece by piece on the compiled package
-(no step runs here: see test_run_package.py): what it refuses, the order of the steps, parameters,
-and the executor input each step gets, shaped as KFP's driver or as Vertex AI shapes it."""
+(no pipeline step runs here: see test_run_package.py): what it refuses, the order of the steps,
+parameters, and the executor input each step gets, shaped as KFP's driver or as Vertex AI shapes it;
+then how steps are scheduled, on a small package of timed steps."""
 import json
 import os
 
@@ -134,3 +135,60 @@ def test_a_failed_step_is_reported_by_its_last_error(tmp_path):
     assert _last_error(str(log)) == ("DataAnomaliesError: ExampleValidator found 1 anomaly against the schema; "
                                      "stopping before Transform:\n  split 'train': feature 'size': Expected data of "
                                      "type: INT")
+
+
+# A step that notes when it starts and ends in a shared file, takes `seconds`, and exits with `code`.
+TIMED_STEP = ("import pathlib, sys, time\n"
+              "name, seconds, code, times = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), pathlib.Path(sys.argv[4])\n"
+              "with times.open('a') as f: f.write(f'{name} start {time.time()}\\n')\n"
+              "time.sleep(seconds)\n"
+              "with times.open('a') as f: f.write(f'{name} end {time.time()}\\n')\n"
+              "sys.exit(code)\n")
+
+
+def timed_package(path, times, steps: dict) -> str:
+    """A KFP package of container steps {name: (seconds, exit code, upstream tasks)}."""
+    spec = {"pipelineInfo": {"name": "timed"}, "components": {}, "deploymentSpec": {"executors": {}},
+            "root": {"dag": {"tasks": {}}}}
+    for name, (seconds, code, upstream) in steps.items():
+        spec["components"][f"comp-{name}"] = {"executorLabel": f"exec-{name}"}
+        spec["deploymentSpec"]["executors"][f"exec-{name}"] = {"container": {
+            "image": "python:3.11", "command": ["python", "-c", TIMED_STEP, name, str(seconds), str(code), str(times)]}}
+        spec["root"]["dag"]["tasks"][name] = {"componentRef": {"name": f"comp-{name}"}, "dependentTasks": upstream,
+                                              "taskInfo": {"name": name}}
+    path.write_text(yaml.safe_dump(spec))
+    return str(path)
+
+
+def step_times(times) -> dict:
+    spans: dict = {}
+    for line in times.read_text().splitlines():
+        name, edge, at = line.split()
+        spans.setdefault(name, {})[edge] = float(at)
+    return spans
+
+
+def test_independent_steps_run_at_once_each_after_its_upstream(tmp_path):
+    times = tmp_path / "times"
+    steps = {"a": (0.5, 0, []), "b": (2, 0, ["a"]), "c": (2, 0, ["a"]), "d": (0.1, 0, ["b", "c"])}
+    summary = run_package(timed_package(tmp_path / "timed.yaml", times, steps), str(tmp_path / "work"),
+                          report=lambda line: None, parallel=2)
+    assert {c["name"]: c["state"] for c in summary["components"]} == dict.fromkeys(steps, "complete")
+    spans = step_times(times)
+    for name, (_, _, upstream) in steps.items():
+        assert all(spans[up]["end"] <= spans[name]["start"] for up in upstream), (name, spans)
+    assert spans["b"]["start"] < spans["c"]["end"] and spans["c"]["start"] < spans["b"]["end"], spans  # overlapped
+
+
+def test_after_a_failed_step_the_running_ones_finish_and_nothing_new_starts(tmp_path):
+    from pipeline.run_package import StepFailedError
+
+    times = tmp_path / "times"
+    steps = {"a": (0.1, 0, []), "b": (2, 0, ["a"]), "c": (0.1, 3, ["a"]), "d": (0.1, 0, ["b"])}
+    with pytest.raises(StepFailedError, match="step c failed \\(exit 3\\)"):
+        run_package(timed_package(tmp_path / "timed.yaml", times, steps), str(tmp_path / "work"),
+                    report=lambda line: None, parallel=2)
+    assert set(step_times(times)) == {"a", "b", "c"} and "end" in step_times(times)["b"]
+    [run] = (tmp_path / "work" / "logs").iterdir()
+    states = {c["name"]: c["state"] for c in json.loads((run / "run.json").read_text())["components"]}
+    assert states == {"a": "complete", "b": "complete", "c": "failed"}

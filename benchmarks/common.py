@@ -123,7 +123,7 @@ def plain_keras_setup(stock: bool) -> None:
     """Unless `stock`, spare the plain side the AutoGraph conversion of tf_keras' own functions that
     the Trainer skips, so that the comparison measures the pipeline, not that fix."""
     if not stock:
-        from components.trainer import skip_autograph_of_tf_keras
+        from components.phases import skip_autograph_of_tf_keras
 
         skip_autograph_of_tf_keras()
 

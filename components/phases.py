@@ -93,10 +93,24 @@ def fit_phase(model: tf.keras.Model, phase: Phase, train_ds, validation_ds, hp: 
     return backup.history
 
 
+def skip_autograph_of_tf_keras() -> None:
+    """TensorFlow exempts `keras` from AutoGraph conversion but not its twin `tf_keras`, whose
+    hundreds of functions it then converts at the first fit, for nothing: a minute for MobileNetV2
+    on 2 cores (benchmarks/trainer.py --stock-keras leaves it out of the plain side, to measure it)."""
+    try:
+        from tensorflow.python.autograph.core import config  # private
+        rules, rule = config.CONVERSION_RULES, config.DoNotConvert("tf_keras")
+    except (ImportError, AttributeError):  # a speed-up only; TensorFlow moved its internals
+        return
+    if not any(str(r) == str(rule) for r in rules):
+        config.CONVERSION_RULES = (rule, *rules)
+
+
 def train(model: tf.keras.Model, hp: dict, run_phases: list[Phase], train_ds, validation_ds, log_dir: str,
           backups: str | None = None, strategy: tf.distribute.Strategy | None = None) -> dict[str, list]:
     """Every phase in turn (the model is compiled afresh for each); returns their joined history,
     with each epoch's phase under "phase". `backups`: the folder of this fit's backups, or None."""
+    skip_autograph_of_tf_keras()
     strategy = strategy or tf.distribute.get_strategy()
     history: dict[str, list] = {}
     for phase in run_phases:

@@ -90,24 +90,10 @@ def resolve_hyperparameters(config: dict) -> dict:
     return resolved
 
 
-def skip_autograph_of_tf_keras() -> None:
-    """TensorFlow exempts `keras` from AutoGraph conversion but not its twin `tf_keras`, whose
-    hundreds of functions it then converts at the first fit, for nothing (benchmarks/trainer.py
-    --stock-keras leaves it out, to measure it)."""
-    try:
-        from tensorflow.python.autograph.core import config  # private
-        rules, rule = config.CONVERSION_RULES, config.DoNotConvert("tf_keras")
-    except (ImportError, AttributeError):  # a speed-up only; TensorFlow moved its internals
-        return
-    if not any(str(r) == str(rule) for r in rules):
-        config.CONVERSION_RULES = (rule, *rules)
-
-
 def run_fn(fn_args) -> None:
     """TFX Trainer entry point. `fn_args.custom_config` is pipeline.config.TrainConfig as a dict, plus
     `backup_root` (where interrupted fits wait to be resumed; pipeline.config.RunConfig.trainer_config)."""
     config = dict(fn_args.custom_config or {})
-    skip_autograph_of_tf_keras()
     hp = resolve_hyperparameters(config)
     run_phases = phases(hp, config)
     if hp.get("seed") is not None:

@@ -296,7 +296,7 @@ def _draw_leaf(draw, rng, S):
                  outline=_shade(col, 0.7))
 
 
-def render(cls_index: int, seed: int, index: int, size: int) -> "Image.Image":
+def render(cls_index: int, seed: int, index: int, size: int) -> "PIL.Image.Image":  # noqa: F821
     """One synthetic image of class `cls_index`, fully determined by (cls_index, seed, index, size)."""
     from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 

@@ -146,9 +146,9 @@ def test_run_time_parameters_are_declared_with_the_config_as_defaults(compiled):
 def test_the_spec_names_no_path_of_this_machine(compiled):
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     for text in (compiled["text"], compiled["vertex_text"]):
-        for local in (repo, "/work/", tempfile.gettempdir() + "/", os.path.expanduser("~") + "/"):
+        for here in (repo, "/work/", tempfile.gettempdir() + "/", os.path.expanduser("~") + "/"):
             # Where a path starts, not inside a URI: gs://bucket/root/ is not the home /root/.
-            assert not re.search(r"(?<![\w.:/-])" + re.escape(local), text), local
+            assert not re.search(r"(?<![\w.:/-])" + re.escape(here), text), here
         # A RuntimeParameter nested in a dict or proto would be compiled as this serialized object.
         assert "RuntimeParameter" not in text
 

@@ -54,3 +54,17 @@ def write_real_records(shared_flowers: Path, folder: Path, count: int, classes: 
     if classes:
         (folder / flowers.LABELS_FILE).write_text("".join(f"{name}\n" for name in classes))
     return folder
+
+
+def base_kernel_drift(model_dir: str, weights_file: Path, layer: str) -> tuple[float, float]:
+    """(largest change of `layer`'s kernel in the model pushed to `model_dir` from its ImageNet
+    values in `weights_file`, largest ImageNet value): 0 change means the base stayed frozen."""
+    import h5py
+    import numpy as np
+    import tensorflow as tf
+
+    trained = {v.name: v.numpy() for v in tf.saved_model.load(model_dir).variables}[f"{layer}/kernel:0"]
+    with h5py.File(weights_file, "r") as f:
+        imagenet = f[layer][layer]["kernel"][()]
+    assert trained.shape == imagenet.shape
+    return float(np.abs(trained - imagenet).max()), float(np.abs(imagenet).max())

@@ -56,3 +56,16 @@ def test_the_local_choice_spares_tfx_packaging_itself_and_still_runs(tmp_path):
         assert not any(arg.startswith("--extra_package") for arg in executor._beam_pipeline_args)
     with executors[0]._make_beam_pipeline() as pipeline:  # in-process, as a small local run
         assert_that(pipeline | beam.Create([1, 2, 3]) | beam.Map(lambda x: x * 2), equal_to([2, 4, 6]))
+
+
+def test_they_land_in_each_beam_step_command_of_the_compiled_package(tmp_path):
+    config = dataclasses.replace(_config(tmp_path, *DATAFLOW), data="gs://bucket/records/",
+                                 kubeflow=KubeflowConfig(image="registry.example/flowers-tfx:test",
+                                                         pipeline_root="gs://b/root"))
+    package = kubeflow.compile_pipeline(config, str(tmp_path / "flowers.yaml"))["package"]
+    spec = yaml.safe_load(open(package).read().split("\n", 1)[1])
+    for step in BEAM_STEPS:
+        executor = spec["components"][spec["root"]["dag"]["tasks"][step]["componentRef"]["name"]]["executorLabel"]
+        args = spec["deploymentSpec"]["executors"][executor]["container"]["args"]
+        assert args[-len(DATAFLOW):] == DATAFLOW, (step, args)
+        assert not any(arg.startswith("--direct_") for arg in args), (step, args)

@@ -9,7 +9,7 @@ from tfx.utils import io_utils
 
 from data import flowers
 from pipeline import cli
-from tests.pipeline.runs import flowers_run
+from tests.pipeline.runs import base_kernel_drift, flowers_run
 from tests.records import read_records
 
 pytestmark = pytest.mark.e2e  # runs whole pipelines
@@ -69,3 +69,9 @@ def test_predict_names_only_the_three_classes_and_reads_unseen_photos(three_clas
         assert sorted(name for name, _ in prediction["top"]) == list(CLASSES), prediction
     right = sum(p["top"][0][0] == os.path.basename(os.path.dirname(p["path"])) for p in predictions)
     assert right / len(photos) >= FLOOR, f"{right} of {len(photos)} unseen photos right: the model did not learn"
+
+
+def test_the_frozen_base_keeps_its_imagenet_weights(three_classes, shared_weights):
+    change, _ = base_kernel_drift(three_classes["summary"]["pushed_model_dir"],
+                                  shared_weights / "mobilenet_v2_1.0_224_no_top.h5", "Conv1")
+    assert change == 0

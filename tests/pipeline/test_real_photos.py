@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import flowers
 from tests.pipeline.runs import flowers_run, write_real_records
 from tests.records import read_records
 

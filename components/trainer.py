@@ -12,7 +12,7 @@ from tfx.utils import io_utils
 
 import models
 from components import input_cache, resume, signatures
-from components.phases import phases, train
+from components.phases import phases, skip_autograph_of_tf_keras, train
 from components.transform import TRANSFORMED_CLASS, TRANSFORMED_PIXELS
 from data import flowers, records
 from models.strategy import choose_strategy, mixed_precision_policy
@@ -94,6 +94,7 @@ def run_fn(fn_args) -> None:
     """TFX Trainer entry point. `fn_args.custom_config` is pipeline.config.TrainConfig as a dict, plus
     `backup_root` (where interrupted fits wait to be resumed; pipeline.config.RunConfig.trainer_config)."""
     config = dict(fn_args.custom_config or {})
+    skip_autograph_of_tf_keras()  # before the input is traced too: it calls Transform's Keras layer
     hp = resolve_hyperparameters(config)
     run_phases = phases(hp, config)
     if hp.get("seed") is not None:

@@ -116,11 +116,6 @@ def main(argv: list[str]) -> None:
         spec = argv[argv.index(INPUTS_SPEC_FLAG) + 1] if INPUTS_SPEC_FLAG in argv[:-1] else None
         argv[invocation], outputs = mend_executor_input(argv[invocation], spec)
     sys.argv = [sys.argv[0], *argv]
-    # Each step is a fresh process: without this, the first trace of Keras code (the Trainer's and
-    # TFLiteExport's input, which runs Transform's Keras layer) converts all of tf_keras first, about
-    # 7 s of TFLiteExport's on 2 busy cores (2026-12-02).
-    from components.phases import skip_autograph_of_tf_keras
-    skip_autograph_of_tf_keras()
     try:
         runpy.run_module(TFX_ENTRYPOINT, run_name="__main__", alter_sys=True)
     except SystemExit as done:  # absl's app.run always exits

@@ -54,6 +54,10 @@ def make_dataset(patterns: list[str], batch_size: int, training: bool, transform
     move to an accelerator, and the model casts them and augments them in its training step
     (models.augment).
     """
+    # Before the map below is traced, since it calls Transform's Keras layer: in a fresh process
+    # (every compiled step) AutoGraph would first convert all of tf_keras, about 7 s of
+    # TFLiteExport's first read on 2 busy cores (2026-12-02).
+    skip_autograph_of_tf_keras()
     files = _record_files(patterns)
     compression = records.compression(files[0])  # ExampleGen writes every file of a split alike
     # Only what preprocessing_fn reads: the other features are never decoded.
@@ -94,7 +98,6 @@ def run_fn(fn_args) -> None:
     """TFX Trainer entry point. `fn_args.custom_config` is pipeline.config.TrainConfig as a dict, plus
     `backup_root` (where interrupted fits wait to be resumed; pipeline.config.RunConfig.trainer_config)."""
     config = dict(fn_args.custom_config or {})
-    skip_autograph_of_tf_keras()  # before the input is traced too: it calls Transform's Keras layer
     hp = resolve_hyperparameters(config)
     run_phases = phases(hp, config)
     if hp.get("seed") is not None:

@@ -1,8 +1,9 @@
 """mobilenet_v2: frozen head against fine-tuned top blocks, on validation cuts of the training photos.
 
-    .venv/bin/python benchmarks/fine_tune_cut.py [--seeds 0 1 2] [--unfreeze block_13_expand ...]
+    .venv/bin/python benchmarks/fine_tune_cut.py [--seeds 0 1 2] [--unfreeze [block_13_expand ...]]
                                                   [--learning-rates 1e-5 3e-5] [--epochs 10]
                                                   [--split-at block_12_add] [--cache DIR]
+                                                  [--head-dropout RATE]
 
 The cheap way to compare the second phase's settings: the frozen lower part of the base (up to
 --split-at) runs once per photo and its flipped copy (the model's only augmentation), and every
@@ -11,7 +12,8 @@ the Trainer, so the upper part run on them computes exactly what the full model 
 Per cut (benchmarks/cut.py): phase 1 trains the model's head on the frozen base (Adam 1e-3, batch
 32, early stopping on the cut's validation accuracy, patience 5, best epoch restored), as the
 Trainer does; then for each setting, from that head, phase 2 unfreezes the base from the named layer
-on and trains at the given learning rate. Prints the validation accuracy per epoch.
+on and trains at the given learning rate (`--unfreeze` with no layer: phase 1 only). Prints the
+validation accuracy per epoch.
 """
 import argparse
 import sys
@@ -67,12 +69,13 @@ def accuracy(model, x, y) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--unfreeze", nargs="+", default=["block_13_expand", "block_15_expand", "block_16_expand"])
+    parser.add_argument("--unfreeze", nargs="*", default=["block_13_expand", "block_15_expand", "block_16_expand"])
     parser.add_argument("--learning-rates", type=float, nargs="+", default=[1e-5, 3e-5, 1e-4])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--image-size", type=int, default=192)
     parser.add_argument("--split-at", default="block_12_add", help="the last frozen layer's output is cached")
     parser.add_argument("--cache", help="folder for the cached activations")
+    parser.add_argument("--head-dropout", type=float, help="the head's dropout rate (default: the model's)")
     args = parser.parse_args()
 
     started = time.time()
@@ -93,22 +96,23 @@ def main() -> None:
     pooled = tuple(np.concatenate([t.mean(axis=(1, 2)) for t in upper.predict(a, batch_size=64, verbose=0)], 1)
                    for a in low)
 
-    head_layers = model.layers[-4:]  # batch norm, dropout, dense, softmax
+    head_in = tf.keras.Input(pooled[0].shape[1:])
+    x = head_in
+    for layer in model.layers[-4:]:  # batch norm, dropout, dense, softmax
+        if isinstance(layer, tf.keras.layers.Dropout) and args.head_dropout is not None:
+            layer.rate = args.head_dropout
+        x = layer(x)
+    head = tf.keras.Model(head_in, x)
+    top_in = tf.keras.Input(low[0].shape[1:])
+    top = tf.keras.Model(top_in, head(tf.keras.layers.Concatenate()(
+        [tf.keras.layers.GlobalAveragePooling2D()(t) for t in upper(top_in, training=False)])))
+    # Every cut starts from the untrained head: one trained on an earlier cut has seen this cut's
+    # validation photos.
+    fresh = [w.copy() for w in head.get_weights()]
     for seed in args.seeds:
         val = cut.validation_mask(records, seed)
         rng = np.random.default_rng(seed)
         tf.keras.utils.set_random_seed(seed)
-        head_in = tf.keras.Input(pooled[0].shape[1:])
-        x = head_in
-        for layer in head_layers:
-            x = layer(x)
-        head = tf.keras.Model(head_in, x)
-        fresh = [w.copy() for w in head.get_weights()]
-        top_in = tf.keras.Input(low[0].shape[1:])
-        taps = upper(top_in, training=False)
-        top = tf.keras.Model(top_in, head(tf.keras.layers.Concatenate()(
-            [tf.keras.layers.GlobalAveragePooling2D()(t) for t in taps])))
-
         head.set_weights(fresh)
         head.compile(tf.keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"])
         best, best_weights, wait, curve = -1.0, None, 0, []

@@ -9,7 +9,6 @@ import tensorflow as tf
 
 import models
 from components import input_cache
-from components.phases import skip_autograph_of_tf_keras
 from components.trainer import augmentation, make_dataset, resolve_hyperparameters
 from components.transform import decode_and_resize, preprocessing_fn
 from data import flowers
@@ -117,7 +116,6 @@ def test_same_training_from_memory_or_disk(tmp_path, shared_flowers):
     _copy_raw(tmp_path / "train.gz", shared_flowers, count=64)
     _copy_raw(tmp_path / "eval.gz", shared_flowers, count=16, skip=64)
     hp = {"augment": True, "random_crop": True, "saturation": True, "seed": 4}
-    skip_autograph_of_tf_keras()  # as phases.train does: a first fit converts tf_keras' code for nothing
 
     def fit(cache):
         tf.keras.utils.set_random_seed(4)
